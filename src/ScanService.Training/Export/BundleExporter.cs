@@ -1,0 +1,136 @@
+using Onnx;
+using ScanService.Core.Bundle;
+using ScanService.Training.Model;
+using static TorchSharp.torch;
+
+namespace ScanService.Training.Export;
+
+/// <summary>What the bundle says beyond the network itself.</summary>
+public sealed record ExportRequest
+{
+    public required string TargetDirectory { get; init; }
+    public required ModelIdentity Model { get; init; }
+    public required IReadOnlyList<string> Labels { get; init; }
+    public required IReadOnlyList<float> Mean { get; init; }
+    public required IReadOnlyList<float> Std { get; init; }
+    public ResizeMode Resize { get; init; } = ResizeMode.Stretch;
+    public IReadOnlyList<OperatingPoint> OperatingPoints { get; init; } = [];
+    public string? DefaultOperatingPoint { get; init; }
+    public TrainingRecord? Training { get; init; }
+    /// <summary>Inputs for the parity check (N×C×H×W); random normal inputs of batch 1 and 7 are always added.</summary>
+    public Tensor? ParityInput { get; init; }
+    public double ParityTolerance { get; init; } = ParityCheck.DefaultTolerance;
+}
+
+public sealed record ExportResult(ModelManifest Manifest, string Directory, IReadOnlyList<GraphDifference> Parity)
+{
+    public double MaxParityDifference => Parity.Max(p => p.MaxAbsDifference);
+}
+
+/// <summary>
+/// Writes a model bundle: graphs and manifest into a temporary folder beside the target, a parity check
+/// against TorchSharp, then a move into place, so a failed export never leaves a half-written bundle where a
+/// good one was.
+/// </summary>
+public static class BundleExporter
+{
+    public static ExportResult Export(ScanNetwork network, ExportRequest request)
+    {
+        var a = network.Architecture;
+        if (!a.EarlyExits) throw new ArgumentException("the plain baseline has no exits; export a SCAN network");
+        if (request.Labels.Count != a.Classes)
+            throw new ArgumentException($"{request.Labels.Count} labels for a network of {a.Classes} classes");
+
+        network.eval();
+        var graphs = ScanGraphSet.Build(network);
+        var target = Path.GetFullPath(request.TargetDirectory);
+        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException("the target needs a parent folder");
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var graph in graphs.All)
+            {
+                var path = Path.Combine(staging, graph.Spec.File);
+                graph.Model.WriteToFile(path);
+                files[graph.Spec.File] = ModelBundle.Sha256Of(path);
+            }
+
+            var manifest = new ModelManifest
+            {
+                SchemaVersion = ModelManifest.CurrentSchemaVersion,
+                Model = request.Model,
+                Input = new InputSpec
+                {
+                    Channels = a.InputChannels,
+                    Height = a.InputHeight,
+                    Width = a.InputWidth,
+                    ColorMode = a.InputChannels == 1 ? ColorMode.Grayscale : ColorMode.Rgb,
+                    Mean = request.Mean,
+                    Std = request.Std,
+                    Resize = request.Resize,
+                },
+                Labels = request.Labels,
+                Opset = OnnxGraphBuilder.Opset,
+                Stages = graphs.StageSpecs(),
+                Exits = graphs.ExitSpecs(),
+                Monolithic = graphs.Monolithic.Spec,
+                OperatingPoints = request.OperatingPoints,
+                DefaultOperatingPoint = request.DefaultOperatingPoint,
+                Training = (request.Training ?? new TrainingRecord()) with { Architecture = a.Describe() },
+                Files = files,
+            };
+            ModelBundle.Validate(manifest);
+            File.WriteAllText(Path.Combine(staging, ModelManifest.FileName), manifest.ToJson());
+
+            var parity = new List<GraphDifference>();
+            foreach (var input in ParityInputs(a, request.ParityInput))
+            {
+                using (input)
+                    parity.AddRange(ParityCheck.Run(network, graphs, staging, input, request.ParityTolerance));
+            }
+            var worstPerFile = parity.GroupBy(p => p.File).Select(g => g.MaxBy(p => p.MaxAbsDifference)!).ToList();
+
+            ModelBundle.Load(staging); // the reader the service uses must accept what was written
+            Replace(target, staging);
+            return new ExportResult(manifest, target, worstPerFile);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    private static IEnumerable<Tensor> ParityInputs(ScanArchitecture a, Tensor? given)
+    {
+        var generator = new Generator(1234);
+        yield return randn([1, a.InputChannels, a.InputHeight, a.InputWidth], generator: generator);
+        yield return randn([7, a.InputChannels, a.InputHeight, a.InputWidth], generator: generator);
+        if (given is not null) yield return given.alias();
+    }
+
+    /// <summary>Moves the staged bundle into place; an existing bundle is moved aside first and removed only once the new one is in place.</summary>
+    private static void Replace(string target, string staging)
+    {
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+        var aside = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.previous-{Guid.NewGuid():N}");
+        Directory.Move(target, aside);
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch
+        {
+            Directory.Move(aside, target);
+            throw;
+        }
+        Directory.Delete(aside, recursive: true);
+    }
+}

@@ -1,0 +1,89 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ScanService.Training.Model;
+
+/// <summary>
+/// SCAN's attention module: Conv3x3/2 → BN → ReLU → ConvTranspose4x4/2 → BN → Sigmoid, a map of the
+/// feature's shape multiplied into it. Only the exit head sees the attended feature.
+/// </summary>
+public sealed class AttentionModule : nn.Module<Tensor, Tensor>
+{
+    public ConvBn Down { get; }
+    public DeconvBn Up { get; }
+
+    public AttentionModule(string name, int channels) : base(name)
+    {
+        Down = new ConvBn("down", channels, channels, 3, 2, 1, relu: true);
+        Up = new DeconvBn("up", channels);
+        RegisterComponents();
+    }
+
+    /// <summary>The attention map alone (after the sigmoid), for visualisation.</summary>
+    public Tensor Map(Tensor feature)
+    {
+        using var down = Down.forward(feature);
+        using var up = Up.Upsample(down, feature.shape[2], feature.shape[3]);
+        return up.sigmoid();
+    }
+
+    public override Tensor forward(Tensor feature)
+    {
+        using var map = Map(feature);
+        return feature.mul(map);
+    }
+}
+
+/// <summary>An exit's output: logits and the pooled feature the hint loss compares.</summary>
+public readonly record struct ExitOutput(Tensor Logits, Tensor Feature);
+
+/// <summary>
+/// A shallow classifier: a bottleneck (1x1 → kxk stride k → 1x1, each with BN and ReLU) that brings an
+/// attended feature to the last stage's channels and spatial scale, then global average pooling and a
+/// fully connected layer. With <see cref="Bottleneck"/> empty it is the backbone's own head.
+/// </summary>
+public sealed class ExitHead : nn.Module<Tensor, Tensor>
+{
+    public IReadOnlyList<ConvBn> Bottleneck { get; }
+    public Linear Fc { get; }
+
+    private ExitHead(string name, IReadOnlyList<ConvBn> bottleneck, Linear fc) : base(name)
+    {
+        Bottleneck = bottleneck;
+        for (var i = 0; i < bottleneck.Count; i++) register_module($"b{i}", bottleneck[i]);
+        Fc = fc;
+        register_module("fc", fc);
+    }
+
+    public static ExitHead Shallow(string name, int inChannels, int outChannels, int scale, int classes)
+    {
+        var mid = Math.Max(outChannels / 4, inChannels);
+        return new ExitHead(name,
+            [
+                new ConvBn("reduce", inChannels, mid, 1, 1, 0, relu: true),
+                new ConvBn("scale", mid, mid, scale, scale, 0, relu: true),
+                new ConvBn("expand", mid, outChannels, 1, 1, 0, relu: true),
+            ],
+            nn.Linear(outChannels, classes));
+    }
+
+    public static ExitHead Backbone(string name, int channels, int classes) => new(name, [], nn.Linear(channels, classes));
+
+    public ExitOutput ForwardExit(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = x;
+        foreach (var unit in Bottleneck) y = unit.forward(y);
+        var pooled = y.mean([2L, 3L]);
+        var logits = Fc.forward(pooled);
+        return new ExitOutput(logits.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var output = ForwardExit(x);
+        output.Feature.Dispose();
+        return output.Logits;
+    }
+}
