@@ -113,8 +113,9 @@ public sealed class ModelBundle
         {
             if (point.Thresholds.Count != m.Exits.Count)
                 throw Invalid($"operating point '{point.Name}' has {point.Thresholds.Count} thresholds for {m.Exits.Count} exits");
-            if (point.Thresholds.Any(t => float.IsNaN(t) || t < 0 || t > 1))
-                throw Invalid($"operating point '{point.Name}' has a threshold outside [0, 1]");
+            // A threshold above 1 is allowed and means "never leave at this exit" (no softmax maximum exceeds 1).
+            if (point.Thresholds.Any(t => float.IsNaN(t) || t < 0))
+                throw Invalid($"operating point '{point.Name}' has a negative or NaN threshold");
         }
         if (m.DefaultOperatingPoint is { } name && m.FindOperatingPoint(name) is null)
             throw Invalid($"the default operating point '{name}' is not defined");

@@ -127,7 +127,7 @@ public sealed record ExitSpec
 public sealed record OperatingPoint
 {
     public required string Name { get; init; }
-    /// <summary>One threshold per exit; the last is ignored, the deepest exit always answers.</summary>
+    /// <summary>One threshold per exit; above 1 means the exit never answers; the last is ignored, the deepest exit always answers.</summary>
     public required IReadOnlyList<float> Thresholds { get; init; }
     public double ValidationAccuracy { get; init; }
     /// <summary>Mean multiply-adds on the validation split relative to the monolithic graph.</summary>

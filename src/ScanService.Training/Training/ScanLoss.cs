@@ -11,8 +11,8 @@ public sealed record DistillationOptions
     public double Temperature { get; init; } = 3.0;
     /// <summary>Weight of distillation against cross-entropy for the shallow exits.</summary>
     public double Alpha { get; init; } = 0.5;
-    /// <summary>Weight of the feature hint: mean over the batch of the squared L2 distance of pooled features.</summary>
-    public double HintWeight { get; init; } = 0.01;
+    /// <summary>Weight of the feature hint: the mean squared difference of pooled features (over batch and features).</summary>
+    public double HintWeight { get; init; } = 0.1;
 }
 
 /// <summary>The terms of one step's loss, kept apart so progress can show them.</summary>
@@ -23,7 +23,7 @@ public sealed record LossTerms(Tensor Total, double CrossEntropy, double Distill
 
 /// <summary>
 /// SCAN's loss. Deepest exit: cross-entropy. Shallow exit i:
-/// (1-α)·CE(out_i, y) + α·T²·KL(softmax(out_deep/T) ‖ softmax(out_i/T)) + λ·‖f_i − f_deep‖²,
+/// (1-α)·CE(out_i, y) + α·T²·KL(softmax(out_deep/T) ‖ softmax(out_i/T)) + λ·mean((f_i − f_deep)²),
 /// with the deepest exit's logits and feature detached. Every term is a mean over the batch, so the scale
 /// does not depend on batch size.
 /// </summary>
@@ -66,11 +66,14 @@ public sealed class ScanLoss(DistillationOptions options)
         return perClass.sum(1).mean();
     }
 
-    /// <summary>Squared L2 distance between pooled features, averaged over the batch.</summary>
+    /// <summary>
+    /// Mean squared difference between pooled features, averaged over the batch and the feature dimension, so
+    /// that neither batch size nor network width changes its scale.
+    /// </summary>
     public static Tensor Hint(Tensor feature, Tensor teacherFeature)
     {
         using var diff = feature - teacherFeature;
         using var squared = diff.square();
-        return squared.sum(1).mean();
+        return squared.mean();
     }
 }

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using ScanService.Core.Bundle;
+
+namespace ScanService.Training.Cli;
+
+/// <summary>Options shared by several commands.</summary>
+public static class CliOptions
+{
+    public static Option<T> Make<T>(string name, string description, T defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    public static Option<T?> Optional<T>(string name, string description) => new(name) { Description = description };
+
+    public sealed class DataOptions
+    {
+        public Option<string> Dataset { get; } = Make("--dataset", $"dataset: {string.Join(", ", DataSource.Known)}", "fashion-mnist");
+        public Option<string?> DataDir { get; } = Optional<string>("--data-dir", "folder of the dataset's files (default for fashion-mnist: the Debian package's folder)");
+        public Option<string?> TestDir { get; } = Optional<string>("--test-dir", "for --dataset folder: the test images, one subfolder per class");
+        public Option<int> ImageSize { get; } = Make("--image-size", "for --dataset folder: images are resized to this square size", 32);
+        public Option<ColorMode> Color { get; } = Make("--color", "for --dataset folder: grayscale or rgb", ColorMode.Rgb);
+        public Option<int> ValidationCount { get; } = Make("--validation", "images carved from the training set for validation (never the test set)", 5000);
+        public Option<int> ValidationSeed { get; } = Make("--validation-seed", "seed of the validation split", 2019);
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Dataset, DataDir, TestDir, ImageSize, Color, ValidationCount, ValidationSeed })
+                command.Options.Add(option);
+        }
+
+        public DataSource Read(ParseResult r) => new()
+        {
+            Dataset = r.GetValue(Dataset)!.ToLowerInvariant(),
+            Directory = r.GetValue(DataDir),
+            TestDirectory = r.GetValue(TestDir),
+            ImageSize = r.GetValue(ImageSize),
+            ColorMode = r.GetValue(Color),
+            ValidationCount = r.GetValue(ValidationCount),
+            ValidationSeed = r.GetValue(ValidationSeed),
+        };
+    }
+}

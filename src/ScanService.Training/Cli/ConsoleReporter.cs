@@ -1,0 +1,51 @@
+using ScanService.Training.Training;
+using Spectre.Console;
+
+namespace ScanService.Training.Cli;
+
+/// <summary>
+/// Progress for long work: a live bar on a terminal, and a plain line every few seconds when the output goes
+/// to a file (background training logs), since a redrawn bar is unreadable there.
+/// </summary>
+public static class ConsoleReporter
+{
+    public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    public static T WithProgress<T>(string title, Func<Action<double, string>, T> work)
+    {
+        if (!Interactive)
+        {
+            var last = DateTime.MinValue;
+            return work((fraction, status) =>
+            {
+                if (DateTime.UtcNow - last < TimeSpan.FromSeconds(10) && fraction < 1) return;
+                last = DateTime.UtcNow;
+                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {title} {fraction * 100,5:F1}% {status}");
+            });
+        }
+        T result = default!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(title, maxValue: 1.0);
+                result = work((fraction, status) =>
+                {
+                    task.Value = fraction;
+                    task.Description = $"{title} {Markup.Escape(status)}";
+                });
+                task.Value = 1.0;
+            });
+        return result;
+    }
+
+    public static string Describe(StepProgress p) =>
+        $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} loss {p.Loss:F3} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s";
+
+    public static void PrintEpoch(EpochMetrics m) =>
+        Console.WriteLine(
+            $"epoch {m.Epoch}: loss {m.TrainLoss:F4} (ce {m.TrainCrossEntropy:F3} kd {m.TrainDistillation:F3} hint {m.TrainHint:F3}) " +
+            $"train acc {m.TrainAccuracy:P2}, validation acc per exit {string.Join(" ", m.ValidationAccuracy.Select(a => a.ToString("P2")))}" +
+            (m.ValidationEnsembleAccuracy is { } e ? $" ensemble {e:P2}" : "") +
+            $", {m.Seconds:F0} s, {m.ImagesPerSecond:F0} img/s, lr {m.LearningRate:G3}, peak {m.PeakWorkingSetBytes / 1048576} MiB");
+}

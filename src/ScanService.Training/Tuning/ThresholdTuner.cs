@@ -1,0 +1,122 @@
+using ScanService.Core.Bundle;
+
+namespace ScanService.Training.Tuning;
+
+/// <summary>Everything <c>tune</c> does, in one options object.</summary>
+public sealed record TuningOptions
+{
+    public GeneticSearchOptions Genetic { get; init; } = new();
+    /// <summary>Step of the shared-threshold baseline grid over [0, 1].</summary>
+    public double GridStep { get; init; } = 0.005;
+    /// <summary>Budgets on the MSDNet curve, evenly spaced from exit 1's cost to the deepest exit's.</summary>
+    public int MsdNetBudgets { get; init; } = 50;
+    public OperatingPointOptions OperatingPoints { get; init; } = new();
+    /// <summary>
+    /// Choose operating points from the GA archive pooled with the grid and MSDNet points. Every candidate is scored
+    /// by the same simulator on the same validation split, so pooling only ever adds better candidates.
+    /// The single exits are always pooled: the deepest alone guarantees a point at full-depth accuracy.
+    /// </summary>
+    public bool PoolBaselines { get; init; } = true;
+
+    public void Validate()
+    {
+        Genetic.Validate();
+        OperatingPoints.Validate();
+        if (!(GridStep > 0 && GridStep <= 1))
+            throw new ArgumentOutOfRangeException(nameof(GridStep), GridStep, "Grid step must be in (0, 1].");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MsdNetBudgets, 2);
+    }
+}
+
+/// <summary>The outcome of a tuning run: every method's points and the chosen operating points.</summary>
+public sealed record TuningResult
+{
+    public required int SampleCount { get; init; }
+    public required int ExitCount { get; init; }
+    /// <summary>Relative cost of answering at each exit (cumulative, over the monolithic graph).</summary>
+    public required IReadOnlyList<double> ExitRelativeCosts { get; init; }
+    public required ParetoFront GeneticFront { get; init; }
+    public required int GeneticEvaluations { get; init; }
+    public required IReadOnlyList<EvaluatedPoint> GridSweep { get; init; }
+    public required IReadOnlyList<MsdNetBudgetedPoint> MsdNet { get; init; }
+    public required IReadOnlyList<EvaluatedPoint> SingleExits { get; init; }
+    public required EvaluatedPoint FullDepth { get; init; }
+    /// <summary>The front the operating points were chosen from.</summary>
+    public required ParetoFront SelectionFront { get; init; }
+    public required IReadOnlyList<NamedOperatingPoint> OperatingPoints { get; init; }
+    public required string DefaultOperatingPoint { get; init; }
+
+    public NamedOperatingPoint Default => Find(DefaultOperatingPoint)!;
+
+    public NamedOperatingPoint? Find(string name)
+    {
+        foreach (NamedOperatingPoint p in OperatingPoints)
+        {
+            if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+                return p;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The manifest with these operating points and default. Pass the test split's outputs to record held-out
+    /// accuracy and cost next to the validation numbers.
+    /// </summary>
+    public ModelManifest ApplyTo(ModelManifest manifest, ExitOutputs? test = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.Exits.Count != ExitCount)
+            throw new ArgumentException($"Manifest has {manifest.Exits.Count} exits, tuning had {ExitCount}.", nameof(manifest));
+        return manifest with
+        {
+            OperatingPoints = OperatingPointSelector.ToManifest(OperatingPoints, test),
+            DefaultOperatingPoint = DefaultOperatingPoint,
+        };
+    }
+}
+
+/// <summary>Runs the genetic search and every baseline on one set of validation outputs and picks operating points.</summary>
+public static class ThresholdTuner
+{
+    public static TuningResult Run(ExitOutputs validation, TuningOptions? options = null, IProgress<GeneticSearchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        options ??= new TuningOptions();
+        options.Validate();
+
+        GeneticSearchResult ga = new GeneticThresholdSearch(options.Genetic).Run(validation, progress, cancellationToken);
+        IReadOnlyList<EvaluatedPoint> grid = Baselines.SharedThresholdSweep(validation, options.GridStep);
+        IReadOnlyList<MsdNetBudgetedPoint> msd = Baselines.MsdNetSweep(validation, options.MsdNetBudgets);
+        IReadOnlyList<EvaluatedPoint> single = Baselines.SingleExits(validation);
+        EvaluatedPoint full = Baselines.FullDepth(validation);
+
+        var selection = new ParetoFront(ga.Front.Points);
+        selection.AddRange(single);
+        if (options.PoolBaselines)
+        {
+            selection.AddRange(grid);
+            foreach (MsdNetBudgetedPoint m in msd)
+                selection.TryAdd(m.Point);
+        }
+
+        var costs = new double[validation.ExitCount];
+        for (int k = 0; k < costs.Length; k++)
+            costs[k] = validation.RelativeCost(k);
+
+        return new TuningResult
+        {
+            SampleCount = validation.SampleCount,
+            ExitCount = validation.ExitCount,
+            ExitRelativeCosts = costs,
+            GeneticFront = ga.Front,
+            GeneticEvaluations = ga.Evaluations,
+            GridSweep = grid,
+            MsdNet = msd,
+            SingleExits = single,
+            FullDepth = full,
+            SelectionFront = selection,
+            OperatingPoints = OperatingPointSelector.Select(selection, full.Accuracy, options.OperatingPoints),
+            DefaultOperatingPoint = options.OperatingPoints.DefaultName,
+        };
+    }
+}
