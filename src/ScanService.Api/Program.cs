@@ -1,0 +1,22 @@
+using ScanService.Api.Grpc;
+using ScanService.Api.Inference;
+using ScanService.Api.Metrics;
+using ScanService.Api.ModelLoading;
+using ScanService.Api.Rest;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddScanModel();
+builder.AddScanInference();
+builder.AddScanRest();
+builder.AddScanGrpc();
+builder.AddScanMetrics();
+
+var app = builder.Build();
+app.UseScanRest();
+app.MapScanRest();
+app.MapScanGrpc();
+app.MapScanMetrics();
+app.Run();
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;
