@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using ScanService.Training.Tuning;
+
+namespace ScanService.Training.Tests.Tuning;
+
+public class SimulatorTests
+{
+    /// <summary>
+    /// Three samples, three exits, cumulative costs 10 / 25 / 45, reference 40, thresholds 0.7 / 0.5:
+    /// sample 0 leaves at exit 1 (0.9 ≥ 0.7, right, cost 10); sample 1 fails exit 1 (0.6) and leaves at exit 2
+    /// on a tie (0.5 ≥ 0.5, wrong, cost 25); sample 2 fails both and the last exit answers (right, cost 45).
+    /// Accuracy 2/3, mean cost 80/3, relative cost 80 / (3·40) = 2/3, one third per exit.
+    /// </summary>
+    private static ExitOutputs HandMade() => new(
+        3, 3,
+        [0.9f, 0.2f, 0.3f,
+         0.6f, 0.5f, 0.99f,
+         0.1f, 0.4f, 0.2f],
+        [true, false, false,
+         false, false, true,
+         false, false, true],
+        [10, 25, 45], 40);
+
+    [Fact]
+    public void HandMadeExample_MatchesHandComputation()
+    {
+        SimulationResult r = EarlyExitSimulator.Simulate(HandMade(), [0.7f, 0.5f, 0.99f]);
+
+        Assert.Equal(3, r.SampleCount);
+        Assert.Equal(2, r.CorrectCount);
+        Assert.Equal(2.0 / 3.0, r.Accuracy, 12);
+        Assert.Equal([1, 1, 1], r.ExitCounts);
+        Assert.Equal(80.0 / 3.0, r.MeanCost, 12);
+        Assert.Equal(2.0 / 3.0, r.RelativeCost, 12);
+        Assert.All(r.ExitShares, s => Assert.Equal(1.0 / 3.0, s, 12));
+    }
+
+    [Fact]
+    public void LastThresholdIsIgnored_AndGenomeLengthIsAccepted()
+    {
+        ExitOutputs o = HandMade();
+        SimulationResult full = EarlyExitSimulator.Simulate(o, [0.7f, 0.5f, 1f]);
+        SimulationResult genome = EarlyExitSimulator.Simulate(o, [0.7f, 0.5f]);
+        SimulationResult other = EarlyExitSimulator.Simulate(o, [0.7f, 0.5f, EarlyExitSimulator.NeverExit]);
+        Assert.Equal(full.ExitCounts, genome.ExitCounts);
+        Assert.Equal(full.ExitCounts, other.ExitCounts);
+        Assert.Equal(full.RelativeCost, genome.RelativeCost);
+    }
+
+    [Fact]
+    public void ZeroThresholds_EveryoneLeavesAtExitOne_NeverExit_EveryoneGoesDeep()
+    {
+        ExitOutputs o = HandMade();
+        SimulationResult first = EarlyExitSimulator.Simulate(o, [0f, 0f]);
+        Assert.Equal([3, 0, 0], first.ExitCounts);
+        Assert.Equal(10.0 / 40.0, first.RelativeCost, 12);
+        Assert.Equal(1.0 / 3.0, first.Accuracy, 12);
+
+        SimulationResult deep = EarlyExitSimulator.Simulate(o, EarlyExitSimulator.OnlyExit(2, 3));
+        Assert.Equal([0, 0, 3], deep.ExitCounts);
+        Assert.Equal(45.0 / 40.0, deep.RelativeCost, 12);
+
+        SimulationResult second = EarlyExitSimulator.Simulate(o, EarlyExitSimulator.OnlyExit(1, 3));
+        Assert.Equal([0, 3, 0], second.ExitCounts);
+    }
+
+    [Fact]
+    public void ExitTaken_AgreesWithCounts()
+    {
+        ExitOutputs o = TuningTestData.Realistic(3000, seed: 5);
+        float[] t = [0.8f, 0.7f, 0.6f, 0f];
+        int[] taken = EarlyExitSimulator.ExitTaken(o, t);
+        SimulationResult r = EarlyExitSimulator.Simulate(o, t);
+        var counts = new int[4];
+        int correct = 0;
+        for (int s = 0; s < taken.Length; s++)
+        {
+            counts[taken[s]]++;
+            if (o.IsCorrect(s, taken[s]))
+                correct++;
+        }
+        Assert.Equal(r.ExitCounts, counts);
+        Assert.Equal(r.CorrectCount, correct);
+    }
+
+    [Fact]
+    public void Evaluate_StoresFullLengthThresholdsWithZeroLast()
+    {
+        EvaluatedPoint p = EarlyExitSimulator.Evaluate(HandMade(), [0.7f, 0.5f], "test");
+        Assert.Equal([0.7f, 0.5f, 0f], p.Thresholds);
+        Assert.Equal(2.0 / 3.0, p.RelativeCost, 12);
+    }
+
+    [Fact]
+    public void RejectsWrongThresholdCountAndNaN()
+    {
+        ExitOutputs o = HandMade();
+        Assert.Throws<ArgumentException>(() => EarlyExitSimulator.Simulate(o, [0.5f]));
+        Assert.Throws<ArgumentException>(() => EarlyExitSimulator.Simulate(o, [0.5f, 0.5f, 0.5f, 0.5f]));
+        Assert.Throws<ArgumentException>(() => EarlyExitSimulator.Simulate(o, [float.NaN, 0.5f]));
+    }
+
+    [Fact]
+    public void TenThousandSamples_EvaluateWellUnderAMillisecond()
+    {
+        ExitOutputs o = TuningTestData.Realistic(10_000, seed: 1);
+        var counts = new int[4];
+        float[] t = [0.9f, 0.8f, 0.7f];
+        EarlyExitSimulator.Run(o, t, counts); // warm-up (JIT)
+        double best = double.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 200; i++)
+                EarlyExitSimulator.Run(o, t, counts);
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds / 200);
+        }
+        // Typically a few tens of microseconds; the bound leaves room for a loaded shared machine.
+        Assert.True(best < 1.0, $"One evaluation took {best:0.000} ms.");
+    }
+}
