@@ -17,7 +17,7 @@ try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is DatasetException or BundleValidationException or ExportParityException or ArgumentException or InvalidOperationException or FileNotFoundException or IOException)
+catch (Exception e) when (e is DatasetException or TrainingDivergedException or BundleValidationException or ExportParityException or ArgumentException or InvalidOperationException or FileNotFoundException or IOException)
 {
     // Expected failures get one clear line; anything else keeps its stack trace for a bug report.
     Console.Error.WriteLine($"error: {e.Message}");

@@ -1,8 +1,48 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.Options;
+using ScanService.Api.Grpc.OpenInference;
+using ScanService.Api.Grpc.V1;
+
 namespace ScanService.Api.Grpc;
 
+/// <summary>
+/// The gRPC front end: scan.v1.ClassificationService, the Open Inference Protocol's
+/// inference.GRPCInferenceService, grpc.health.v1 (SERVING once the model is loaded) and server reflection.
+/// gRPC needs HTTP/2; on a cleartext port Kestrel speaks it only on an endpoint whose protocols are Http2
+/// alone (an Http1AndHttp2 endpoint without TLS falls back to HTTP/1.1), so serve gRPC from such an endpoint.
+/// </summary>
 public static class GrpcExtensions
 {
-    public static IHostApplicationBuilder AddScanGrpc(this IHostApplicationBuilder builder) => builder;
+    public static IHostApplicationBuilder AddScanGrpc(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ScanGrpcOptions>().BindConfiguration(ScanGrpcOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<InFlightStreamItems>();
+        builder.Services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<StatusMappingInterceptor>();
+            options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        builder.Services.AddOptions<GrpcServiceOptions>()
+            .Configure<IOptions<ScanGrpcOptions>>((grpc, scan) => grpc.MaxReceiveMessageSize = scan.Value.MaxReceiveMessageBytes);
 
-    public static IEndpointRouteBuilder MapScanGrpc(this IEndpointRouteBuilder app) => app;
+        builder.Services.AddGrpcHealthChecks(options =>
+            {
+                // Only model readiness decides, whatever other health checks the service registers.
+                options.Services.Clear();
+                foreach (var service in new[] { "", ClassificationService.Descriptor.FullName, GRPCInferenceService.Descriptor.FullName })
+                    options.Services.Map(service, check => check.Tags.Contains(ModelReadinessHealthCheck.Tag));
+            })
+            .AddCheck<ModelReadinessHealthCheck>("grpc-model-readiness", tags: [ModelReadinessHealthCheck.Tag]);
+        builder.Services.AddGrpcReflection();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapScanGrpc(this IEndpointRouteBuilder app)
+    {
+        app.MapGrpcService<ClassificationGrpcService>();
+        app.MapGrpcService<OpenInferenceGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
 }

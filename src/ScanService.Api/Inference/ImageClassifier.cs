@@ -1,11 +1,24 @@
 using System.Diagnostics;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
+using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.Inference;
 
 /// <summary>The service is up but has no model to answer with (503 / UNAVAILABLE).</summary>
 public sealed class ModelNotReadyException(string message) : Exception(message);
+
+/// <summary>An encoded image and what its sender calls it (a form part, a tensor element), for error messages.</summary>
+public sealed record EncodedImage(ReadOnlyMemory<byte> Data, string Name);
+
+/// <summary>One image of a batch cannot be decoded: which one (0-based, and by name) and why.</summary>
+public sealed class ImageInBatchException(int index, string name, ImageDecodeException inner)
+    : Exception($"Image {index} ({name}): {inner.Message}", inner)
+{
+    public int Index => index;
+    public string Name => name;
+    public ImageDecodeError Error => inner.Error;
+}
 
 /// <summary>One answer with what the front ends report beside it.</summary>
 public sealed record Classification(Prediction Prediction, LoadedModel Model, ExitPlan Plan, TimeSpan Preprocessing, TimeSpan Inference)
@@ -24,17 +37,36 @@ public sealed class ImageClassifier(ModelHost host)
         host.Current ?? throw new ModelNotReadyException(host.LoadError is null ? "the model is loading" : "no model is loaded");
 
     /// <summary>Classifies encoded images (PNG, JPEG, BMP, WebP, GIF); answers in order.</summary>
-    public async Task<Classification[]> ClassifyImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, InferenceOptions options, CancellationToken cancellationToken)
+    public Task<Classification[]> ClassifyImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, InferenceOptions options, CancellationToken cancellationToken) =>
+        ClassifyEncodedAsync(images.Count, i => images[i], nameOf: null, options, cancellationToken);
+
+    /// <summary>
+    /// Classifies a batch of encoded images; answers in order. An image that cannot be decoded fails the batch
+    /// with an <see cref="ImageInBatchException"/> that says which one, so the sender can fix that one image.
+    /// </summary>
+    public Task<Classification[]> ClassifyBatchAsync(IReadOnlyList<EncodedImage> images, InferenceOptions options, CancellationToken cancellationToken) =>
+        ClassifyEncodedAsync(images.Count, i => images[i].Data, i => images[i].Name, options, cancellationToken);
+
+    private async Task<Classification[]> ClassifyEncodedAsync(int count, Func<int, ReadOnlyMemory<byte>> imageAt, Func<int, string>? nameOf, InferenceOptions options, CancellationToken cancellationToken)
     {
         var model = RequireModel();
         var plan = model.Engine.Resolve(options);
         var size = model.Engine.SampleSize;
-        var pixels = new float[images.Count * size];
+        var pixels = new float[count * size];
         var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < images.Count; i++)
-            model.Preprocessor.Preprocess(images[i].Span, pixels.AsSpan(i * size, size));
+        for (var i = 0; i < count; i++)
+        {
+            try
+            {
+                model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
+            }
+            catch (ImageDecodeException e) when (nameOf is not null)
+            {
+                throw new ImageInBatchException(i, nameOf(i), e);
+            }
+        }
         var preprocessing = Stopwatch.GetElapsedTime(started);
-        return await RunAsync(model, plan, pixels, images.Count, preprocessing, cancellationToken);
+        return await RunAsync(model, plan, pixels, count, preprocessing, cancellationToken);
     }
 
     /// <summary>Classifies tensors already preprocessed (N×C×H×W, normalised as the manifest says).</summary>

@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace ScanService.Training.Training;
 
+/// <summary>Training produced a non-finite loss; nothing of that step was applied or saved.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
 public sealed record TrainResult(ScanNetwork Network, IReadOnlyList<EpochMetrics> Metrics, CheckpointState State);
 
 /// <summary>
@@ -71,10 +74,15 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                     var y = tensor(labels.AsSpan(0, count).ToArray().Select(l => (long)l).ToArray());
                     var outputs = network.Forward(x);
                     using var terms = loss.Compute(outputs, y);
+                    var stepLoss = terms.Total.item<float>();
+                    // Stop before a non-finite loss reaches the weights: the checkpoint on disk stays the last good one.
+                    if (!float.IsFinite(stepLoss))
+                        throw new TrainingDivergedException(
+                            $"the loss became {stepLoss} at epoch {epoch}, step {step + 1}; lower --lr, or if the network has 3x3 convolutions of 4 or 8 channels " +
+                            "raise --width to 16 or more (libtorch 2.10 on CPU can return NaN input gradients for those)");
                     optimizer.zero_grad();
                     terms.Total.backward();
                     optimizer.step();
-                    var stepLoss = terms.Total.item<float>();
                     lossSum += stepLoss * count;
                     ceSum += terms.CrossEntropy * count;
                     kdSum += terms.Distillation * count;

@@ -1,0 +1,127 @@
+using System.Buffers.Binary;
+using Google.Protobuf;
+using ScanService.Api.Inference;
+using ScanService.Core.Bundle;
+
+namespace ScanService.Api.Grpc.OpenInference;
+
+/// <summary>
+/// The one input tensor of a ModelInfer request: FP32 [N,C,H,W] already normalised as the manifest says, or
+/// BYTES [N] (or [N,1]) of encoded images, each in typed contents or in raw_input_contents.
+/// </summary>
+internal sealed class InferInput
+{
+    public const string Fp32 = "FP32";
+    public const string Bytes = "BYTES";
+
+    private InferInput(float[]? pixels, IReadOnlyList<EncodedImage>? images, int count)
+    {
+        Pixels = pixels;
+        Images = images;
+        Count = count;
+    }
+
+    /// <summary>N×C×H×W values of an FP32 input; null for BYTES.</summary>
+    public float[]? Pixels { get; }
+    /// <summary>Encoded images of a BYTES input; null for FP32.</summary>
+    public IReadOnlyList<EncodedImage>? Images { get; }
+    public int Count { get; }
+
+    public static InferInput Read(ModelInferRequest request, InputSpec spec)
+    {
+        if (request.Inputs.Count != 1)
+            throw GrpcStatusMapping.InvalidArgument($"send exactly one input tensor (FP32 [N,{spec.Channels},{spec.Height},{spec.Width}] or BYTES [N]); got {request.Inputs.Count}");
+        var tensor = request.Inputs[0];
+        ByteString? raw = null;
+        if (request.RawInputContents.Count > 0)
+        {
+            if (request.RawInputContents.Count != 1)
+                throw GrpcStatusMapping.InvalidArgument($"raw_input_contents has {request.RawInputContents.Count} entries for 1 input");
+            if (tensor.Contents is { } typed && HasElements(typed))
+                throw GrpcStatusMapping.InvalidArgument($"input '{tensor.Name}' has both contents and raw_input_contents; send one");
+            raw = request.RawInputContents[0];
+        }
+        return tensor.Datatype switch
+        {
+            Fp32 => ReadFp32(tensor, raw, spec),
+            Bytes => ReadBytes(tensor, raw),
+            _ => throw GrpcStatusMapping.InvalidArgument(
+                $"input '{tensor.Name}' has datatype '{tensor.Datatype}'; send FP32 [N,{spec.Channels},{spec.Height},{spec.Width}] or BYTES [N] of encoded images"),
+        };
+    }
+
+    private static InferInput ReadFp32(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw, InputSpec spec)
+    {
+        var shape = tensor.Shape;
+        if (shape.Count != 4 || shape[0] < 0 || shape[1] != spec.Channels || shape[2] != spec.Height || shape[3] != spec.Width)
+            throw GrpcStatusMapping.InvalidArgument(
+                $"FP32 input '{tensor.Name}' must have shape [N,{spec.Channels},{spec.Height},{spec.Width}]; got {Format(shape)}");
+        if (shape[0] > Array.MaxLength / spec.PixelsPerSample)
+            throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} is too large");
+        var expected = (int)shape[0] * spec.PixelsPerSample;
+        var pixels = new float[expected];
+        if (raw is not null)
+        {
+            if (raw.Length != expected * sizeof(float))
+                throw GrpcStatusMapping.InvalidArgument($"raw FP32 input '{tensor.Name}' of shape {Format(shape)} needs {expected * sizeof(float)} bytes; got {raw.Length}");
+            var bytes = raw.Span;
+            for (var i = 0; i < pixels.Length; i++)
+                pixels[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * sizeof(float), sizeof(float)));
+        }
+        else
+        {
+            var values = tensor.Contents?.Fp32Contents;
+            if (values is null || values.Count != expected)
+                throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} needs {expected} fp32_contents; got {values?.Count ?? 0}");
+            values.CopyTo(pixels, 0);
+        }
+        return new InferInput(pixels, null, (int)shape[0]);
+    }
+
+    private static InferInput ReadBytes(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw)
+    {
+        var shape = tensor.Shape;
+        if (shape.Count is < 1 or > 2 || shape[0] < 0 || (shape.Count == 2 && shape[1] != 1) || shape[0] > Array.MaxLength)
+            throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' must have shape [N] or [N,1], one encoded image per element; got {Format(shape)}");
+        var count = (int)shape[0];
+        var elements = raw is not null ? SplitRawBytes(tensor.Name, raw.Memory, count) : ReadBytesContents(tensor, count);
+        // Named so that an image that cannot be decoded is reported by its element.
+        var images = elements.Select((data, i) => new EncodedImage(data, $"input '{tensor.Name}' element {i}")).ToList();
+        return new InferInput(null, images, count);
+    }
+
+    private static List<ReadOnlyMemory<byte>> ReadBytesContents(ModelInferRequest.Types.InferInputTensor tensor, int count)
+    {
+        var elements = tensor.Contents?.BytesContents;
+        if (elements is null || elements.Count != count)
+            throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' of {count} elements has {elements?.Count ?? 0} bytes_contents");
+        return elements.Select(e => e.Memory).ToList();
+    }
+
+    /// <summary>Raw BYTES: each element is a 4-byte little-endian length and that many bytes.</summary>
+    private static List<ReadOnlyMemory<byte>> SplitRawBytes(string name, ReadOnlyMemory<byte> raw, int count)
+    {
+        var images = new List<ReadOnlyMemory<byte>>(count);
+        var offset = 0;
+        while (offset < raw.Length)
+        {
+            if (raw.Length - offset < sizeof(uint))
+                throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' ends inside an element's length prefix");
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(raw.Span.Slice(offset, sizeof(uint)));
+            offset += sizeof(uint);
+            if (length > (uint)(raw.Length - offset))
+                throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' declares an element of {length} bytes with {raw.Length - offset} left");
+            images.Add(raw.Slice(offset, (int)length));
+            offset += (int)length;
+        }
+        if (images.Count != count)
+            throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' of {count} elements holds {images.Count}");
+        return images;
+    }
+
+    private static bool HasElements(InferTensorContents c) =>
+        c.BoolContents.Count + c.IntContents.Count + c.Int64Contents.Count + c.UintContents.Count + c.Uint64Contents.Count
+        + c.Fp32Contents.Count + c.Fp64Contents.Count + c.BytesContents.Count > 0;
+
+    private static string Format(IEnumerable<long> shape) => $"[{string.Join(',', shape)}]";
+}

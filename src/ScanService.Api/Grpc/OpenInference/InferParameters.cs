@@ -1,0 +1,39 @@
+using Google.Protobuf.Collections;
+using ScanService.Core.Inference;
+
+namespace ScanService.Api.Grpc.OpenInference;
+
+/// <summary>
+/// The early-exit options a ModelInfer request carries in its parameters: operating_point (string), max_exit
+/// (int64), full_depth and ensemble (bool). Other parameters are left to the clients that send them.
+/// </summary>
+internal static class InferParameters
+{
+    public const string OperatingPoint = "operating_point";
+    public const string MaxExit = "max_exit";
+    public const string FullDepth = "full_depth";
+    public const string Ensemble = "ensemble";
+
+    public static InferenceOptions ToInferenceOptions(MapField<string, InferParameter> parameters) => new()
+    {
+        OperatingPoint = parameters.TryGetValue(OperatingPoint, out var point) ? String(OperatingPoint, point) : null,
+        MaxExit = parameters.TryGetValue(MaxExit, out var maxExit) ? Int32(MaxExit, maxExit) : null,
+        FullDepth = parameters.TryGetValue(FullDepth, out var fullDepth) && Bool(FullDepth, fullDepth),
+        Ensemble = parameters.TryGetValue(Ensemble, out var ensemble) && Bool(Ensemble, ensemble),
+    };
+
+    private static string String(string name, InferParameter p) =>
+        p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.StringParam ? p.StringParam : throw WrongKind(name, "string_param");
+
+    private static int Int32(string name, InferParameter p)
+    {
+        if (p.ParameterChoiceCase != InferParameter.ParameterChoiceOneofCase.Int64Param) throw WrongKind(name, "int64_param");
+        // Out-of-range values are the engine's to refuse, with the model's actual range in the message.
+        return (int)Math.Clamp(p.Int64Param, int.MinValue, int.MaxValue);
+    }
+
+    private static bool Bool(string name, InferParameter p) =>
+        p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.BoolParam ? p.BoolParam : throw WrongKind(name, "bool_param");
+
+    private static Exception WrongKind(string name, string kind) => GrpcStatusMapping.InvalidArgument($"parameter '{name}' must be a {kind}");
+}

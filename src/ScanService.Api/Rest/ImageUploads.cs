@@ -1,0 +1,85 @@
+using System.Net.Http.Headers;
+using ScanService.Api.Inference;
+
+namespace ScanService.Api.Rest;
+
+/// <summary>
+/// Reads images from a request: the raw body of an image content type, or file parts of a multipart form.
+/// The format is recognised from the data itself; the declared content type only selects how the body is read.
+/// </summary>
+internal static class ImageUploads
+{
+    public const string SingleField = "image";
+    public const string Multipart = "multipart/form-data";
+
+    public static readonly IReadOnlyList<string> RawContentTypes =
+        ["image/png", "image/jpeg", "image/bmp", "image/webp", "image/gif", "application/octet-stream"];
+
+    /// <summary>One image: the raw body, or the form's file field <c>image</c>.</summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadSingleAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var mediaType = MediaType(request);
+        if (mediaType is not null && RawContentTypes.Contains(mediaType))
+            return await ReadBodyAsync(request, cancellationToken);
+        if (mediaType == Multipart)
+        {
+            var form = await ReadFormAsync(request, cancellationToken);
+            var file = form.Files.GetFile(SingleField)
+                ?? throw InvalidRequestException.BadRequest($"The multipart request has no file field named '{SingleField}'.");
+            return await ReadFileAsync(file, cancellationToken);
+        }
+        throw InvalidRequestException.UnsupportedMediaType(
+            $"Send the image as the body with content type {string.Join(", ", RawContentTypes)}, or as {Multipart} with a file field '{SingleField}'; the request says {Describe(request)}.");
+    }
+
+    /// <summary>Every file part of a multipart form, in order, named by field and file name for error messages.</summary>
+    public static async Task<List<EncodedImage>> ReadBatchAsync(HttpRequest request, int maxImages, CancellationToken cancellationToken)
+    {
+        if (MediaType(request) != Multipart)
+            throw InvalidRequestException.UnsupportedMediaType($"A batch is sent as {Multipart} with one file part per image; the request says {Describe(request)}.");
+        var form = await ReadFormAsync(request, cancellationToken);
+        if (form.Files.Count == 0)
+            throw InvalidRequestException.BadRequest("The multipart request has no file parts; send one file part per image (for example in a field named 'images').");
+        if (form.Files.Count > maxImages)
+            throw InvalidRequestException.TooLarge($"The batch holds {form.Files.Count} images; at most {maxImages} are accepted per request.");
+        var images = new List<EncodedImage>(form.Files.Count);
+        foreach (var file in form.Files)
+            images.Add(new EncodedImage(await ReadFileAsync(file, cancellationToken), $"field '{file.Name}', file '{file.FileName}'"));
+        return images;
+    }
+
+    private static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            // The form reader's messages describe the body (a missing boundary, a limit of the form reader), nothing of the server.
+            throw InvalidRequestException.BadRequest($"The multipart body cannot be read: {e.Message}");
+        }
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // The declared length only sizes the first buffer, and not beyond 1 MiB: the body limit is enforced while reading.
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadFileAsync(IFormFile file, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[file.Length];
+        await using var stream = file.OpenReadStream();
+        await stream.ReadExactlyAsync(bytes, cancellationToken);
+        return bytes;
+    }
+
+    private static string? MediaType(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var media) ? media.MediaType?.ToLowerInvariant() : null;
+
+    private static string Describe(HttpRequest request) =>
+        string.IsNullOrEmpty(request.ContentType) ? "no content type" : $"'{request.ContentType}'";
+}

@@ -1,0 +1,240 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ScanService.Api.Inference;
+using ScanService.Api.ModelLoading;
+using ScanService.Core.Inference;
+
+namespace ScanService.Api.Rest.InferenceProtocol;
+
+/// <summary>What an inference request asks for, checked against the loaded model: either a tensor or encoded images.</summary>
+internal sealed record InferenceInput(InferenceOptions Options, int Count, float[]? Tensor, IReadOnlyList<EncodedImage>? Images, IReadOnlyList<string> Outputs);
+
+/// <summary>
+/// Reads and checks an Open Inference Protocol request body. Every refusal is an <see cref="InvalidRequestException"/>
+/// whose message names the input, element or parameter at fault.
+/// </summary>
+internal static class InferRequestReader
+{
+    /// <summary>The BYTES input: one base64-encoded image per element.</summary>
+    public const string ImageInput = "image";
+    public const string Fp32 = "FP32";
+    public const string Bytes = "BYTES";
+    public const string Int64 = "INT64";
+
+    public const string Probabilities = "probabilities";
+    public const string ClassIndex = "class_index";
+    public const string ExitIndex = "exit_index";
+    public const string Confidence = "confidence";
+    public static readonly IReadOnlyList<string> OutputNames = [Probabilities, ClassIndex, ExitIndex, Confidence];
+
+    /// <summary>The FP32 input is named as the first stage's input in the manifest.</summary>
+    public static string TensorInput(LoadedModel model) => model.Manifest.Stages[0].Graph.Input.Name;
+
+    public static async Task<InferRequest> ReadAsync(HttpRequest request, JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request.ContentType))
+            throw InvalidRequestException.UnsupportedMediaType(
+                $"An inference request is JSON (application/json); the request says {(string.IsNullOrEmpty(request.ContentType) ? "no content type" : $"'{request.ContentType}'")}.");
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<InferRequest>(request.Body, json, cancellationToken)
+                ?? throw InvalidRequestException.BadRequest("The request body is null; an inference request is a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            // The serializer's own message names .NET types; the position is what the client needs.
+            var line = e.LineNumber is { } l ? l + 1 : 1;
+            var position = e.BytePositionInLine is { } b ? b + 1 : 1;
+            throw InvalidRequestException.BadRequest(
+                $"The request body is not a valid inference request: malformed JSON or a value of the wrong type at {e.Path ?? "$"} (line {line}, byte {position}).");
+        }
+    }
+
+    public static InferenceInput Parse(InferRequest request, LoadedModel model, RequestLimitsOptions limits)
+    {
+        var options = ReadOptions(request.Parameters);
+        var outputs = ReadOutputs(request.Outputs);
+        if (request.Inputs is not { Count: 1 } inputs)
+            throw InvalidRequestException.BadRequest(
+                $"An inference request has exactly one input, '{TensorInput(model)}' ({Fp32}) or '{ImageInput}' ({Bytes}); this one has {request.Inputs?.Count ?? 0}.");
+        var input = inputs[0];
+        if (string.IsNullOrEmpty(input.Name) || input.Datatype is null || input.Shape is null)
+            throw InvalidRequestException.BadRequest("An input needs 'name', 'datatype', 'shape' and 'data'.");
+
+        if (input.Name == TensorInput(model))
+        {
+            RequireDatatype(input, Fp32);
+            var (count, tensor) = ReadTensor(input, model, limits);
+            return new InferenceInput(options, count, tensor, null, outputs);
+        }
+        if (input.Name == ImageInput)
+        {
+            RequireDatatype(input, Bytes);
+            var images = ReadImages(input, limits);
+            return new InferenceInput(options, images.Count, null, images, outputs);
+        }
+        throw InvalidRequestException.BadRequest(
+            $"Unknown input '{input.Name}'; this model takes '{TensorInput(model)}' ({Fp32} [N, {string.Join(", ", SampleShape(model))}]) or '{ImageInput}' ({Bytes} [N], base64-encoded images).");
+    }
+
+    private static void RequireDatatype(InferInputTensor input, string datatype)
+    {
+        if (!string.Equals(input.Datatype, datatype, StringComparison.OrdinalIgnoreCase))
+            throw InvalidRequestException.BadRequest($"Input '{input.Name}' has datatype {input.Datatype}; it must be {datatype}.");
+    }
+
+    private static long[] SampleShape(LoadedModel model) => [model.Manifest.Input.Channels, model.Manifest.Input.Height, model.Manifest.Input.Width];
+
+    private static (int Count, float[] Tensor) ReadTensor(InferInputTensor input, LoadedModel model, RequestLimitsOptions limits)
+    {
+        var shape = input.Shape!;
+        var sample = SampleShape(model);
+        if (shape.Count != 4 || !shape.Skip(1).SequenceEqual(sample) || shape[0] < 1)
+            throw InvalidRequestException.BadRequest(
+                $"Input '{input.Name}' has shape {Format(shape)}; this model takes [N, {string.Join(", ", sample)}] with N at least 1.");
+        var count = CheckBatch(input, shape[0], limits);
+        var expected = count * model.Engine.SampleSize;
+        var elements = Elements(input, expected);
+        var tensor = new float[expected];
+        for (var i = 0; i < elements.Count; i++)
+            tensor[i] = ToFinite(input.Name!, i, elements[i]);
+        return (count, tensor);
+    }
+
+    private static List<EncodedImage> ReadImages(InferInputTensor input, RequestLimitsOptions limits)
+    {
+        var shape = input.Shape!;
+        if (shape.Count is < 1 or > 2 || shape[0] < 1 || (shape.Count == 2 && shape[1] != 1))
+            throw InvalidRequestException.BadRequest(
+                $"Input '{input.Name}' has shape {Format(shape)}; images are sent as [N] (or [N, 1]) with N at least 1.");
+        var count = CheckBatch(input, shape[0], limits);
+        var elements = Elements(input, count);
+        var images = new List<EncodedImage>(count);
+        for (var i = 0; i < elements.Count; i++)
+        {
+            if (elements[i].ValueKind != JsonValueKind.String || !elements[i].TryGetBytesFromBase64(out var bytes))
+                throw InvalidRequestException.BadRequest($"Input '{input.Name}' element {i} is not a base64 string; each element is one base64-encoded image.");
+            images.Add(new EncodedImage(bytes, $"input '{input.Name}', element {i}"));
+        }
+        return images;
+    }
+
+    private static int CheckBatch(InferInputTensor input, long count, RequestLimitsOptions limits) =>
+        count <= limits.MaxBatchImages
+            ? (int)count
+            : throw InvalidRequestException.TooLarge($"Input '{input.Name}' holds {count} samples; at most {limits.MaxBatchImages} are accepted per request.");
+
+    /// <summary>The data's elements in row-major order; nested data must follow the shape level by level.</summary>
+    private static List<JsonElement> Elements(InferInputTensor input, long expected)
+    {
+        var data = input.Data;
+        if (data.ValueKind != JsonValueKind.Array)
+            throw InvalidRequestException.BadRequest($"Input '{input.Name}' needs 'data', an array of its elements.");
+        var elements = new List<JsonElement>((int)Math.Min(expected, 1 << 20));
+        var nested = data.GetArrayLength() > 0 && data[0].ValueKind == JsonValueKind.Array;
+        if (nested) CollectNested(input, data, 0, elements);
+        else elements.AddRange(data.EnumerateArray());
+        if (elements.Count != expected)
+            throw InvalidRequestException.BadRequest(
+                $"Input '{input.Name}' has {elements.Count} elements in 'data'; shape {Format(input.Shape!)} needs {expected}.");
+        return elements;
+    }
+
+    private static void CollectNested(InferInputTensor input, JsonElement level, int depth, List<JsonElement> into)
+    {
+        var shape = input.Shape!;
+        if (level.ValueKind != JsonValueKind.Array || depth >= shape.Count || level.GetArrayLength() != shape[depth])
+            throw InvalidRequestException.BadRequest(
+                $"Input '{input.Name}' has nested 'data' that does not follow its shape {Format(shape)} at depth {depth}; send it nested exactly as the shape or flat.");
+        if (depth == shape.Count - 1)
+        {
+            into.AddRange(level.EnumerateArray());
+            return;
+        }
+        foreach (var child in level.EnumerateArray()) CollectNested(input, child, depth + 1, into);
+    }
+
+    private static float ToFinite(string input, int index, JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out var value) && float.IsFinite((float)value))
+            return (float)value;
+        var nonFinite = element.ValueKind == JsonValueKind.Number
+            || (element.ValueKind == JsonValueKind.String && element.GetString() is { } text
+                && (text.Equals("NaN", StringComparison.OrdinalIgnoreCase) || text.TrimStart('+', '-').Equals("Infinity", StringComparison.OrdinalIgnoreCase)));
+        throw InvalidRequestException.BadRequest(nonFinite
+            ? $"Input '{input}' element {index} is {element.GetRawText()}: NaN and infinite values (or values beyond FP32's range) are refused."
+            : $"Input '{input}' element {index} is not a number.");
+    }
+
+    private static InferenceOptions ReadOptions(Dictionary<string, JsonElement>? parameters)
+    {
+        if (parameters is null) return InferenceOptions.Default;
+        var options = InferenceOptions.Default;
+        foreach (var (key, value) in parameters)
+        {
+            options = key switch
+            {
+                "operating_point" => options with
+                {
+                    OperatingPoint = value.ValueKind == JsonValueKind.String ? value.GetString() : throw ParameterType(key, "a string"),
+                },
+                "max_exit" => options with
+                {
+                    MaxExit = value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var maxExit) ? maxExit : throw ParameterType(key, "an integer"),
+                },
+                "full_depth" => options with { FullDepth = Boolean(key, value) },
+                "ensemble" => options with { Ensemble = Boolean(key, value) },
+                // The protocol lets clients send parameters a server does not use.
+                _ => options,
+            };
+        }
+        return options;
+    }
+
+    private static bool Boolean(string key, JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw ParameterType(key, "a boolean"),
+    };
+
+    private static InvalidRequestException ParameterType(string key, string kind) =>
+        InvalidRequestException.BadRequest($"Parameter '{key}' must be {kind}.");
+
+    private static IReadOnlyList<string> ReadOutputs(IReadOnlyList<InferRequestedOutput>? requested)
+    {
+        if (requested is null || requested.Count == 0) return OutputNames;
+        foreach (var output in requested)
+        {
+            if (!OutputNames.Contains(output.Name))
+                throw InvalidRequestException.BadRequest($"Unknown output '{output.Name}'; this model answers with {string.Join(", ", OutputNames)}.");
+        }
+        return OutputNames.Where(name => requested.Any(o => o.Name == name)).ToList();
+    }
+
+    /// <summary>The protocol's answer: one tensor per wanted output, flat in row-major order.</summary>
+    public static InferResponse Answer(InferRequest request, LoadedModel model, IReadOnlyList<Classification> results, IReadOnlyList<string> outputs)
+    {
+        var n = results.Count;
+        var classes = model.Manifest.Labels.Count;
+        InferOutputTensor Output(string name) => name switch
+        {
+            Probabilities => new InferOutputTensor
+            {
+                Name = name, Datatype = Fp32, Shape = [n, classes],
+                Data = results.SelectMany(r => r.Prediction.Probabilities).ToArray(),
+            },
+            ClassIndex => new InferOutputTensor { Name = name, Datatype = Int64, Shape = [n], Data = results.Select(r => (long)r.Prediction.ClassIndex).ToArray() },
+            ExitIndex => new InferOutputTensor { Name = name, Datatype = Int64, Shape = [n], Data = results.Select(r => (long)r.Prediction.Exit).ToArray() },
+            Confidence => new InferOutputTensor { Name = name, Datatype = Fp32, Shape = [n], Data = results.Select(r => r.Prediction.Confidence).ToArray() },
+            _ => throw new ArgumentOutOfRangeException(nameof(outputs), name, "not an output of this model"),
+        };
+        return new InferResponse { ModelName = model.Name, ModelVersion = model.Version, Id = request.Id, Outputs = outputs.Select(Output).ToList() };
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType is { } type
+        && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+    private static string Format(IReadOnlyList<long> shape) => $"[{string.Join(", ", shape)}]";
+}

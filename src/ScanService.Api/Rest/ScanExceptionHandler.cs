@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using ScanService.Api.Inference;
+using ScanService.Core.Inference;
+using ScanService.Core.Preprocessing;
+
+namespace ScanService.Api.Rest;
+
+/// <summary>
+/// The one place where exceptions become HTTP errors. Each maps to a status and a message meant for the client;
+/// <see cref="IProblemDetailsService"/> then writes RFC 7807 problem details, or the Open Inference Protocol's
+/// <c>{"error": ...}</c> on /v2 (see <see cref="InferenceProtocol.InferenceProtocolErrorWriter"/>). Nothing
+/// unexpected reaches the client beyond a generic 500: no exception text, stack trace or path.
+/// </summary>
+internal sealed class ScanExceptionHandler(IProblemDetailsService problemDetails, ILogger<ScanExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        // A client that went away needs no answer.
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested) return true;
+
+        var problem = Map(exception);
+        if (problem.Status == StatusCodes.Status500InternalServerError)
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+
+        context.Response.StatusCode = problem.Status!.Value;
+        var written = await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+        // A client whose Accept header excludes JSON still learns what went wrong.
+        if (!written)
+            await context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json", cancellationToken);
+        return true;
+    }
+
+    internal static ProblemDetails Map(Exception exception) => exception switch
+    {
+        ImageInBatchException e => Problem(StatusCodes.Status400BadRequest, "An image cannot be decoded", e.Message,
+            ("reason", Reason(e.Error)), ("index", e.Index), ("part", e.Name)),
+        ImageDecodeException e => Problem(StatusCodes.Status400BadRequest, "The image cannot be decoded", e.Message,
+            ("reason", Reason(e.Error))),
+        InvalidInferenceOptionsException e => Problem(StatusCodes.Status400BadRequest, "Invalid inference options", e.Message),
+        InvalidRequestException e => Problem(e.StatusCode, e.Title, e.Message),
+        // Kestrel's own limits (413), query values that do not parse (400), unreadable bodies.
+        BadHttpRequestException e => Problem(e.StatusCode, ReasonPhrase(e.StatusCode), e.Message),
+        ModelNotReadyException e => Problem(StatusCodes.Status503ServiceUnavailable, "The model is not ready", $"The service is up but {e.Message}; try again later."),
+        _ => Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred", "The request could not be completed."),
+    };
+
+    private static ProblemDetails Problem(int status, string title, string detail, params (string Key, object Value)[] extensions)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        foreach (var (key, value) in extensions) problem.Extensions[key] = value;
+        return problem;
+    }
+
+    private static string Reason(ImageDecodeError error) => error switch
+    {
+        ImageDecodeError.Empty => "empty",
+        ImageDecodeError.UnsupportedFormat => "unsupportedFormat",
+        ImageDecodeError.Corrupt => "corrupt",
+        ImageDecodeError.TooManyPixels => "tooManyPixels",
+        _ => error.ToString(),
+    };
+
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Bad request";
+}
