@@ -31,7 +31,7 @@ public sealed record Classification(Prediction Prediction, LoadedModel Model, Ex
 /// What every front end (REST, Open Inference Protocol, gRPC) calls: decode and preprocess as the manifest
 /// says, resolve the request's options, run the early-exit engine. Knows nothing of HTTP or gRPC.
 /// </summary>
-public sealed class ImageClassifier(ModelHost host)
+public sealed class ImageClassifier(ModelHost host, IEnumerable<IClassificationObserver> observers)
 {
     public LoadedModel RequireModel() =>
         host.Current ?? throw new ModelNotReadyException(host.LoadError is null ? "the model is loading" : "no model is loaded");
@@ -77,12 +77,26 @@ public sealed class ImageClassifier(ModelHost host)
         return RunAsync(model, plan, pixels, count, TimeSpan.Zero, cancellationToken);
     }
 
-    private static async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
+    private readonly IClassificationObserver[] _observers = observers.ToArray();
+
+    private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
         var predictions = await Task.Run(() => model.Engine.Run(pixels, count, plan, cancellationToken: cancellationToken), cancellationToken);
         var inference = Stopwatch.GetElapsedTime(started);
+        Notify(model, plan, pixels, predictions);
         return predictions.Select(p => new Classification(p, model, plan, preprocessing, inference)).ToArray();
+    }
+
+    private void Notify(LoadedModel model, ExitPlan plan, float[] pixels, Prediction[] predictions)
+    {
+        if (_observers.Length == 0) return;
+        var size = model.Engine.SampleSize;
+        for (var i = 0; i < predictions.Length; i++)
+        {
+            var sample = new ReadOnlyMemory<float>(pixels, i * size, size);
+            foreach (var observer in _observers) observer.Answered(model, plan, sample, predictions[i]);
+        }
     }
 }
