@@ -31,7 +31,7 @@ public static class TrainCommand
         var maxSteps = Optional<int?>("--max-steps", "stop each epoch after this many steps (smoke runs)");
         var trainLimit = Optional<int?>("--train-limit", "use only the first N images of the training split (smoke runs)");
         var threads = Make("--threads", "CPU threads for TorchSharp (0: all cores)", 0);
-        var resume = Make("--resume", "continue the run in --run from its last checkpoint, with its saved options", false);
+        var resume = Make("--resume", "continue the run in --run from its last checkpoint, with its saved options (only --epochs may change)", false);
         var force = Make("--force", "replace an existing run in --run", false);
         var data = new DataOptions();
 
@@ -48,7 +48,21 @@ public static class TrainCommand
             if (r.GetValue(resume))
             {
                 record = folder.ReadRun();
-                Console.WriteLine($"resuming {folder.Root} with its saved options; {(folder.HasCheckpoint ? $"{folder.ReadState().CompletedEpochs} epoch(s) done" : "no checkpoint yet")}");
+                var done = folder.HasCheckpoint ? folder.ReadState().CompletedEpochs : 0;
+                // --epochs may lengthen or shorten a run on resume; the learning-rate schedule follows the new total.
+                if (r.GetResult(epochs) is { Implicit: false } && r.GetValue(epochs) != record.Options.Epochs)
+                {
+                    var total = r.GetValue(epochs);
+                    if (total < done) throw new ArgumentException($"the run has already done {done} epochs; --epochs {total} would end before that");
+                    Console.WriteLine($"changing the run's length from {record.Options.Epochs} to {total} epochs after epoch {done}");
+                    record = record with
+                    {
+                        Options = record.Options with { Epochs = total },
+                        Command = $"{record.Command}; after epoch {done}: scan-train {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}",
+                    };
+                    folder.Rewrite(record);
+                }
+                Console.WriteLine($"resuming {folder.Root} with its saved options; {(done > 0 ? $"{done} epoch(s) done" : "no checkpoint yet")}");
             }
             else
             {

@@ -67,6 +67,9 @@ public sealed class RunFolder
         WriteAtomically(RunFile, JsonSerializer.Serialize(record, Json));
     }
 
+    /// <summary>Replaces run.json of an existing run (a changed length on resume).</summary>
+    public void Rewrite(RunRecord record) => WriteAtomically(RunFile, JsonSerializer.Serialize(record, Json));
+
     public CheckpointState ReadState() =>
         JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(StateFile), Json)
         ?? throw new InvalidOperationException($"{StateFile} is empty");
