@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# GPU check for a machine with an NVIDIA GPU, the CUDA 13 / cuDNN 9 libraries and python3 (no .NET needed
+# there). Two steps:
+#   scripts/gpu-check.sh publish [DIR]   (on a machine with the .NET SDK) publishes the service self-contained
+#                                        for linux-x64 into DIR (default publish/gpu-check), with this script;
+#   scripts/gpu-check.sh run [DIR]       (on the GPU machine) starts the service twice, on the CUDA provider
+#                                        (required: it fails at start if CUDA cannot load) and on CPU, checks
+#                                        that /v1/model reports CUDAExecutionProvider, that the CUDA answers
+#                                        equal the CPU answers (probabilities within 1e-3, same class and exit)
+#                                        on the sample images, and prints latency per operating point.
+# CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
+set -euo pipefail
+mode="${1:-run}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if [[ "$mode" == publish ]]; then
+  root="$(cd "$here/.." && pwd)"
+  out="${2:-$root/publish/gpu-check}"
+  dotnet publish "$root/src/ScanService.Api" -c Release -r linux-x64 --self-contained true -o "$out/app"
+  cp "$here/gpu-check.sh" "$out/"
+  mkdir -p "$out/samples" && cp "$root"/samples/*.png "$out/samples/"
+  echo "published to $out; copy it to the GPU machine and run: bash gpu-check.sh run"
+  exit 0
+fi
+
+dir="${2:-$here}"
+app="$dir/app/ScanService.Api"
+[[ -x "$app" ]] || { echo "gpu-check: $app not found; run 'gpu-check.sh publish' first" >&2; exit 1; }
+
+# Python's nvidia-* wheels keep each library in its own lib folder.
+if command -v python3 >/dev/null; then
+  nvidia_libs=$(python3 - <<'PY' 2>/dev/null || true
+import glob, os, site
+roots = site.getsitepackages() + [site.getusersitepackages()]
+print(":".join(sorted({p for r in roots for p in glob.glob(os.path.join(r, "nvidia", "*", "lib"))})))
+PY
+)
+  [[ -n "$nvidia_libs" ]] && export LD_LIBRARY_PATH="$nvidia_libs:${LD_LIBRARY_PATH:-}"
+fi
+
+start() { # provider port
+  "$app" --contentRoot "$dir/app" --Model:ExecutionProvider="$1" \
+    --Kestrel:Endpoints:Http:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$(($2 + 1))" \
+    >"$dir/service-$1.log" 2>&1 &
+  echo $!
+}
+cuda_pid=$(start Cuda 18080)
+cpu_pid=$(start Cpu 18090)
+trap 'kill $cuda_pid $cpu_pid 2>/dev/null || true' EXIT
+
+python3 - "$dir" <<'PY'
+import json, sys, time, glob, os, statistics, urllib.request
+root = sys.argv[1]
+def get(port, path):
+    return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10))
+def classify(port, data, query=""):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/classify{query}", data=data, headers={"Content-Type": "image/png"})
+    return json.load(urllib.request.urlopen(req, timeout=30))
+for port in (18080, 18090):
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready", timeout=2); break
+        except Exception:
+            time.sleep(1)
+    else:
+        sys.exit(f"service on {port} never became ready; see {root}/service-*.log")
+provider = get(18080, "/v1/model")["executionProvider"]
+print("CUDA service provider:", json.dumps(provider))
+if "CUDA" not in json.dumps(provider):
+    sys.exit("the CUDA provider is not in use")
+images = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(root, "samples", "*.png")))]
+model = get(18090, "/v1/model")
+worst = 0.0
+for query in ["?fullDepth=true&topK=10", "?ensemble=true&topK=10"] + [f"?operatingPoint={p['name']}&topK=10" for p in model["operatingPoints"]]:
+    for image in images:
+        a, b = classify(18080, image, query), classify(18090, image, query)
+        if (a["classIndex"], a["exit"]) != (b["classIndex"], b["exit"]):
+            sys.exit(f"{query}: CUDA answered class {a['classIndex']} at exit {a['exit']}, CPU class {b['classIndex']} at exit {b['exit']}")
+        pa = {t["classIndex"]: t["probability"] for t in a["topK"]}
+        pb = {t["classIndex"]: t["probability"] for t in b["topK"]}
+        worst = max(worst, max(abs(pa[c] - pb[c]) for c in pa))
+print(f"CUDA vs CPU: same classes and exits; largest probability difference {worst:.2e}")
+if worst > 1e-3:
+    sys.exit("difference above 1e-3")
+for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
+    query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
+    for port, label in ((18080, "cuda"), (18090, "cpu")):
+        times = []
+        for i in range(200):
+            start = time.perf_counter(); classify(port, images[i % len(images)], query); times.append(time.perf_counter() - start)
+        times.sort()
+        print(f"{label:4} {name:10} p50 {times[100]*1000:6.2f} ms  p95 {times[190]*1000:6.2f} ms (HTTP round trip, batch 1)")
+PY
