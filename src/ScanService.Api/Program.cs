@@ -1,3 +1,4 @@
+using ScanService.Api.Admin;
 using ScanService.Api.Grpc;
 using ScanService.Api.Inference;
 using ScanService.Api.Metrics;
@@ -10,12 +11,14 @@ builder.AddScanInference();
 builder.AddScanRest();
 builder.AddScanGrpc();
 builder.AddScanMetrics();
+builder.AddScanAdmin();
 
 var app = builder.Build();
 app.UseScanRest();
 app.MapScanRest();
 app.MapScanGrpc();
 app.MapScanMetrics();
+app.MapScanAdmin();
 app.Run();
 
 /// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>

@@ -13,22 +13,31 @@ public sealed record LoadedModel(EarlyExitEngine Engine, ImagePreprocessor Prepr
     public string Version => Manifest.Model.Version;
 }
 
+/// <summary>The outcome of a reload: whether the new bundle is now served, and why not if it is not.</summary>
+public sealed record ReloadResult(bool Loaded, string? Model, string? Version, string? Error);
+
 /// <summary>
 /// Owns the model the service answers with. The process comes up before the model is loaded, so liveness
 /// answers at once and readiness turns true only when a bundle has loaded and validated; a bundle that
-/// fails leaves the service up, not ready, with the reason logged and reported.
+/// fails leaves the service up, not ready, with the reason logged and reported. A reload builds the new
+/// model beside the old one and swaps them in one step: a bad new bundle is refused and the old one keeps
+/// serving; requests already running finish on the old model, which is disposed after a grace period.
 /// </summary>
 public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment environment, ILogger<ModelHost> logger) : IDisposable
 {
     private readonly ModelOptions _options = options.Value;
+    private readonly Lock _reloadGate = new();
+    private readonly List<Timer> _retirements = [];
     private volatile LoadedModel? _current;
+    private bool _disposed;
 
     public LoadedModel? Current => _current;
     public bool IsReady => _current is not null;
-    /// <summary>Why the model is not loaded, when it is not.</summary>
+    /// <summary>Why the last load failed, when it did.</summary>
     public string? LoadError { get; private set; }
     public ExecutionProviderChoice? Provider { get; private set; }
 
+    /// <summary>Raised after a new model has become current (at start and on every successful reload).</summary>
     public event Action<LoadedModel>? ModelLoaded;
 
     public string ResolveBundlePath()
@@ -41,47 +50,125 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
         return Directory.Exists(fromApp) ? fromApp : fromContentRoot;
     }
 
-    /// <summary>Loads the configured bundle; on failure the service stays up and not ready.</summary>
-    public void Load()
+    /// <summary>Loads the configured bundle at start; on failure the service stays up and not ready.</summary>
+    public void Load() => Reload();
+
+    /// <summary>Loads the bundle again and swaps it in if, and only if, it is valid.</summary>
+    public ReloadResult Reload()
     {
-        var path = ResolveBundlePath();
-        try
+        lock (_reloadGate)
         {
-            OnnxRuntimeHost.EnsureEnvironment(_options.IntraOpThreads);
-            Provider ??= OnnxRuntimeHost.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId);
-            logger.LogInformation("Execution provider {Provider}: {Reason}", Provider.Name, Provider.Reason);
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var bundle = ModelBundle.Load(path);
-            var engine = EarlyExitEngine.Create(bundle, Provider);
-            var model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var path = ResolveBundlePath();
+            LoadedModel model;
+            try
+            {
+                OnnxRuntimeHost.EnsureEnvironment(_options.IntraOpThreads);
+                if (Provider is null)
+                {
+                    Provider = OnnxRuntimeHost.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId);
+                    logger.LogInformation("Execution provider {Provider}: {Reason}", Provider.Name, Provider.Reason);
+                }
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var bundle = ModelBundle.Load(path);
+                var engine = EarlyExitEngine.Create(bundle, Provider);
+                model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory);
+                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, operating points {Points}, default {Default}",
+                    model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    engine.ExitCount, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+            }
+            catch (Exception e) when (e is BundleValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                if (_options.ExecutionProvider == ExecutionProviderPreference.Cuda && Provider is null) throw;
+                LoadError = e.Message;
+                if (_current is null)
+                    logger.LogError("Model bundle at {Path} could not be loaded; the service is not ready: {Reason}", path, e.Message);
+                else
+                    logger.LogError("Model bundle at {Path} was refused; still serving {Name} {Version}: {Reason}", path, _current.Name, _current.Version, e.Message);
+                return new ReloadResult(false, _current?.Name, _current?.Version, e.Message);
+            }
+
             var previous = _current;
             _current = model;
             LoadError = null;
-            logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, operating points {Points}, default {Default}",
-                model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                engine.ExitCount, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
             ModelLoaded?.Invoke(model);
-            previous?.Engine.Dispose();
-        }
-        catch (Exception e) when (e is BundleValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            LoadError = e.Message;
-            logger.LogError("Model bundle at {Path} could not be loaded; the service is not ready: {Reason}", path, e.Message);
-            if (_options.ExecutionProvider == ExecutionProviderPreference.Cuda && e is InvalidOperationException) throw;
+            if (previous is not null) Retire(previous);
+            return new ReloadResult(true, model.Name, model.Version, null);
         }
     }
 
-    public void Dispose() => _current?.Engine.Dispose();
+    /// <summary>Disposes a replaced model once requests that started on it have had time to finish.</summary>
+    private void Retire(LoadedModel previous)
+    {
+        if (_options.RetireAfterSeconds == 0)
+        {
+            previous.Engine.Dispose();
+            return;
+        }
+        Timer? timer = null;
+        timer = new Timer(_ =>
+        {
+            previous.Engine.Dispose();
+            lock (_reloadGate) _retirements.Remove(timer!);
+            timer!.Dispose();
+        }, null, TimeSpan.FromSeconds(_options.RetireAfterSeconds), Timeout.InfiniteTimeSpan);
+        _retirements.Add(timer);
+    }
+
+    public void Dispose()
+    {
+        lock (_reloadGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var timer in _retirements) timer.Dispose();
+            _retirements.Clear();
+            _current?.Engine.Dispose();
+        }
+    }
 }
 
-/// <summary>Loads the model right after start so that the process answers liveness at once.</summary>
-public sealed class ModelLoader(ModelHost host) : IHostedService
+/// <summary>Loads the model right after start, and reloads it when its manifest changes if asked to.</summary>
+public sealed class ModelLoader(ModelHost host, IOptions<ModelOptions> options, ILogger<ModelLoader> logger) : IHostedService, IDisposable
 {
+    private FileSystemWatcher? _watcher;
+    private Timer? _debounce;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         host.Load();
+        if (options.Value.WatchForChanges) Watch(host.ResolveBundlePath());
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Watches the bundle folder's parent so that a bundle moved into place (how the exporter writes one) is
+    /// seen as well as a manifest edited in place; bursts of events settle for 2 s before one reload.
+    /// </summary>
+    private void Watch(string bundlePath)
+    {
+        var full = Path.GetFullPath(bundlePath);
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null || !Directory.Exists(parent)) return;
+        _debounce = new Timer(_ => host.Reload(), null, Timeout.Infinite, Timeout.Infinite);
+        _watcher = new FileSystemWatcher(parent) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite };
+        void Changed(object? sender, FileSystemEventArgs e)
+        {
+            if (e.FullPath.StartsWith(full, StringComparison.Ordinal) || full.StartsWith(e.FullPath, StringComparison.Ordinal))
+                _debounce.Change(TimeSpan.FromSeconds(2), Timeout.InfiniteTimeSpan);
+        }
+        _watcher.Changed += Changed;
+        _watcher.Created += Changed;
+        _watcher.Renamed += Changed;
+        _watcher.EnableRaisingEvents = true;
+        logger.LogInformation("Watching {Path} for a new model bundle", full);
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _debounce?.Dispose();
+    }
 }

@@ -7,6 +7,9 @@ public static class ModelLoadingExtensions
         builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService<ModelLoader>();
+        // Graceful shutdown: in-flight requests get this long to finish once SIGTERM arrives.
+        builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ModelOptions>>((host, model) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(model.Value.ShutdownTimeoutSeconds));
         return builder;
     }
 }
