@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond the .NET SDK, and nothing when it is already there:
 #  - a libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107's native library needs GCC 13+);
 #    on Debian 12 it comes from Debian 13 ("trixie") pinned at low priority, so nothing else upgrades;
-#  - the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist).
+#  - the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist);
+#  - Prometheus and promtool (Debian package prometheus): the metrics tests scrape the service with a real one.
 # Where it cannot install (not root, not Debian), it says exactly what is missing and exits non-zero.
 set -euo pipefail
 
@@ -20,8 +21,13 @@ has_dataset() {
   [[ -f "$DATASET_DIR/train-images-idx3-ubyte.gz" && -f "$DATASET_DIR/t10k-labels-idx1-ubyte.gz" ]]
 }
 
+has_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
+}
+
 has_glibcxx_3_4_32 || missing+=("libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer)")
 has_dataset || missing+=("Fashion-MNIST IDX files in $DATASET_DIR (Debian package dataset-fashion-mnist)")
+has_prometheus || missing+=("prometheus and promtool (Debian package prometheus)")
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "prerequisites: all present"
@@ -68,5 +74,14 @@ if ! has_dataset; then
   echo "prerequisites: installing dataset-fashion-mnist"
   apt_update
   apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+if ! has_prometheus; then
+  echo "prerequisites: installing prometheus"
+  apt_update
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The tests start their own Prometheus on a free loopback port; the package's system service is not wanted.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 echo "prerequisites: installed"

@@ -29,9 +29,10 @@ public sealed record Classification(Prediction Prediction, LoadedModel Model, Ex
 
 /// <summary>
 /// What every front end (REST, Open Inference Protocol, gRPC) calls: decode and preprocess as the manifest
-/// says, resolve the request's options, run the early-exit engine. Knows nothing of HTTP or gRPC.
+/// says, resolve the request's options, run the early-exit engine through the shared dynamic batcher (or on its
+/// own when batching is off). Knows nothing of HTTP or gRPC.
 /// </summary>
-public sealed class ImageClassifier(ModelHost host, IEnumerable<IClassificationObserver> observers)
+public sealed class ImageClassifier(ModelHost host, BatcherHost batching, IEnumerable<IClassificationObserver> observers, IEnumerable<IInferenceObserver> inferenceObservers)
 {
     public LoadedModel RequireModel() =>
         host.Current ?? throw new ModelNotReadyException(host.LoadError is null ? "the model is loading" : "no model is loaded");
@@ -49,41 +50,71 @@ public sealed class ImageClassifier(ModelHost host, IEnumerable<IClassificationO
 
     private async Task<Classification[]> ClassifyEncodedAsync(int count, Func<int, ReadOnlyMemory<byte>> imageAt, Func<int, string>? nameOf, InferenceOptions options, CancellationToken cancellationToken)
     {
-        var model = RequireModel();
-        var plan = model.Engine.Resolve(options);
-        var size = model.Engine.SampleSize;
-        var pixels = new float[count * size];
-        var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
+        // Starts over, decoding included, if the model is replaced before its batcher takes the request.
+        while (true)
         {
-            try
+            var model = RequireModel();
+            var plan = model.Engine.Resolve(options);
+            var size = model.Engine.SampleSize;
+            var pixels = new float[count * size];
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < count; i++)
             {
-                model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
+                try
+                {
+                    model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
+                }
+                catch (ImageDecodeException e) when (nameOf is not null)
+                {
+                    throw new ImageInBatchException(i, nameOf(i), e);
+                }
             }
-            catch (ImageDecodeException e) when (nameOf is not null)
-            {
-                throw new ImageInBatchException(i, nameOf(i), e);
-            }
+            var preprocessing = Stopwatch.GetElapsedTime(started);
+            if (await TryRunAsync(model, plan, pixels, count, preprocessing, cancellationToken) is { } answers) return answers;
         }
-        var preprocessing = Stopwatch.GetElapsedTime(started);
-        return await RunAsync(model, plan, pixels, count, preprocessing, cancellationToken);
     }
 
     /// <summary>Classifies tensors already preprocessed (N×C×H×W, normalised as the manifest says).</summary>
-    public Task<Classification[]> ClassifyTensorAsync(float[] pixels, int count, InferenceOptions options, CancellationToken cancellationToken)
+    public async Task<Classification[]> ClassifyTensorAsync(float[] pixels, int count, InferenceOptions options, CancellationToken cancellationToken)
     {
         var model = RequireModel();
-        var plan = model.Engine.Resolve(options);
-        return RunAsync(model, plan, pixels, count, TimeSpan.Zero, cancellationToken);
+        var sampleSize = model.Engine.SampleSize;
+        while (true)
+        {
+            var plan = model.Engine.Resolve(options);
+            if (await TryRunAsync(model, plan, pixels, count, TimeSpan.Zero, cancellationToken) is { } answers) return answers;
+            model = RequireModel();
+            // The tensor was checked against the replaced model's input; another shape cannot take it.
+            if (model.Engine.SampleSize != sampleSize) throw new ModelNotReadyException("the model was replaced while the request was read; send it again");
+        }
     }
 
     private readonly IClassificationObserver[] _observers = observers.ToArray();
+    private readonly IInferenceObserver? _inferenceObserver = InferenceObservers.Combine(inferenceObservers);
 
-    private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
+    /// <summary>The answers, or null when <paramref name="model"/> was replaced before its batcher took the request.</summary>
+    private async Task<Classification[]?> TryRunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
-        var predictions = await Task.Run(() => model.Engine.Run(pixels, count, plan, cancellationToken: cancellationToken), cancellationToken);
+        Prediction[] predictions;
+        if (!batching.Enabled)
+        {
+            // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
+            predictions = await Task.Run(() => model.Engine.Run(pixels, count, plan, _inferenceObserver, cancellationToken), cancellationToken);
+        }
+        else
+        {
+            try
+            {
+                var batcher = batching.For(model) ?? throw new ObjectDisposedException(nameof(BatcherHost));
+                predictions = await batcher.ClassifyAsync(pixels.AsMemory(0, count * model.Engine.SampleSize), count, plan, cancellationToken);
+            }
+            catch (ObjectDisposedException)
+            {
+                if (ReferenceEquals(host.Current, model)) throw new ModelNotReadyException("the service is shutting down");
+                return null;
+            }
+        }
         var inference = Stopwatch.GetElapsedTime(started);
         Notify(model, plan, pixels, predictions);
         return predictions.Select(p => new Classification(p, model, plan, preprocessing, inference)).ToArray();

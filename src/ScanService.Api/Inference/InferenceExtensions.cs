@@ -1,9 +1,16 @@
+using ScanService.Core.Batching;
+
 namespace ScanService.Api.Inference;
 
 public static class InferenceExtensions
 {
+    /// <summary>Configuration section of <see cref="BatchingOptions"/>.</summary>
+    public const string BatchingSection = "Batching";
+
     public static IHostApplicationBuilder AddScanInference(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<BatchingOptions>().BindConfiguration(BatchingSection).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<BatcherHost>();
         builder.Services.AddSingleton<ImageClassifier>();
         return builder;
     }

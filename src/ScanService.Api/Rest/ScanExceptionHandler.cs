@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ScanService.Api.Inference;
+using ScanService.Core.Batching;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
@@ -41,6 +42,7 @@ internal sealed class ScanExceptionHandler(IProblemDetailsService problemDetails
         InvalidRequestException e => Problem(e.StatusCode, e.Title, e.Message),
         // Kestrel's own limits (413), query values that do not parse (400), unreadable bodies.
         BadHttpRequestException e => Problem(e.StatusCode, ReasonPhrase(e.StatusCode), e.Message),
+        QueueFullException e => Problem(StatusCodes.Status429TooManyRequests, "The service is busy", e.Message),
         ModelNotReadyException e => Problem(StatusCodes.Status503ServiceUnavailable, "The model is not ready", $"The service is up but {e.Message}; try again later."),
         _ => Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred", "The request could not be completed."),
     };

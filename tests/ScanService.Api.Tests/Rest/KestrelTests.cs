@@ -13,8 +13,11 @@ public sealed class KestrelScanApiFactory : ScanApiFactory
 
     public KestrelScanApiFactory()
     {
-        // appsettings.json binds 0.0.0.0:8080; the test takes whatever loopback port is free instead.
-        With("Kestrel:Endpoints:Http:Url", "http://127.0.0.1:0");
+        // appsettings.json binds 0.0.0.0:8080 (REST) and 0.0.0.0:8081 (gRPC); the test takes free loopback
+        // ports instead, choosing the REST one itself so it can tell the two endpoints apart.
+        _httpPort = FreePort();
+        With("Kestrel:Endpoints:Http:Url", $"http://127.0.0.1:{_httpPort}");
+        With("Kestrel:Endpoints:Grpc:Url", "http://127.0.0.1:0");
         With("Limits:MaxRequestBodyBytes", SingleBytes.ToString());
         UseKestrel();
     }
@@ -26,8 +29,17 @@ public sealed class KestrelScanApiFactory : ScanApiFactory
         {
             StartServer();
             var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-            return new Uri(addresses.Single());
+            return new Uri(addresses.Single(a => new Uri(a).Port == _httpPort));
         }
+    }
+
+    private readonly int _httpPort;
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Reflection;
+using ScanService.Benchmarks;
+using ScanService.Core.Bundle;
+using ScanService.Core.Inference;
+
+var root = RepositoryRoot();
+var quick = new Option<bool>("--quick") { Description = "smoke run of a minute or two: 2,000 images, 1.5 s per row, 1 and 16 clients" };
+var output = new Option<string>("--out") { Description = "folder for benchmark.md and benchmark.json", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+var limit = new Option<int?>("--limit") { Description = "use the first N test images (default 10000; 2000 with --quick)" };
+var seconds = new Option<double?>("--seconds") { Description = "longest each row runs, over all its rounds; 0 serves every image (default 10; 1.5 with --quick)" };
+var rounds = new Option<int?>("--rounds") { Description = "turns each group's modes take, so that background load hits them alike (default 2; 1 with --quick)" };
+var clients = new Option<int[]?>("--clients") { Description = "concurrent closed-loop clients (default 1 4 16 64; 1 16 with --quick)", AllowMultipleArgumentsPerToken = true };
+var transports = new Option<string[]?>("--transports") { Description = "any of in-process http grpc (default all)", AllowMultipleArgumentsPerToken = true };
+var largeBatch = new Option<int>("--large-batch") { Description = "batch size of the engine rows beside batch 1", DefaultValueFactory = _ => 32 };
+var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching: largest batch", DefaultValueFactory = _ => 32 };
+var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms", DefaultValueFactory = _ => 2 };
+var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
+var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => TestSet.DefaultFolder };
+var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => DefaultService(root) };
+var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
+
+var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
+{
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, capacity, bundle, data, service, provider,
+};
+command.SetAction(async (r, _) =>
+{
+    var isQuick = r.GetValue(quick);
+    var chosenTransports = r.GetValue(transports) is { Length: > 0 } t ? t.Select(x => x.ToLowerInvariant()).ToArray() : [BenchmarkSettings.InProcess, BenchmarkSettings.Http, BenchmarkSettings.Grpc];
+    var unknown = chosenTransports.Except([BenchmarkSettings.InProcess, BenchmarkSettings.Http, BenchmarkSettings.Grpc]).ToList();
+    if (unknown.Count > 0) throw new ArgumentException($"unknown transport(s) {string.Join(", ", unknown)}: use in-process, http, grpc");
+    var settings = new BenchmarkSettings
+    {
+        BundlePath = r.GetValue(bundle)!,
+        DataFolder = r.GetValue(data)!,
+        ServiceDll = r.GetValue(service)!,
+        OutputFolder = r.GetValue(output)!,
+        Limit = r.GetValue(limit) ?? (isQuick ? 2000 : 10_000),
+        SecondsPerRow = r.GetValue(seconds) ?? (isQuick ? 1.5 : 10),
+        Rounds = Math.Max(1, r.GetValue(rounds) ?? (isQuick ? 1 : 2)),
+        Clients = r.GetValue(clients) is { Length: > 0 } c ? c : isQuick ? [1, 16] : [1, 4, 16, 64],
+        Transports = chosenTransports,
+        LargeBatch = r.GetValue(largeBatch),
+        MaxBatchSize = r.GetValue(maxBatch),
+        MaxDelayMilliseconds = r.GetValue(maxDelay),
+        QueueCapacity = r.GetValue(capacity),
+        Provider = r.GetValue(provider),
+        Quick = isQuick,
+        Command = "scan-bench " + string.Join(' ', args),
+    };
+    if (settings.Limit < 1 || settings.Clients.Any(n => n < 1) || settings.LargeBatch < 1)
+        throw new ArgumentException("--limit, --clients and --large-batch must be positive");
+
+    var report = await new BenchmarkRunner(settings).RunAsync();
+    ReportWriter.PrintTables(report);
+    var (markdown, json) = ReportWriter.Write(report, settings.OutputFolder);
+    Console.WriteLine($"Wrote {markdown} and {json} ({report.WallSeconds / 60:F1} minutes)");
+    return 0;
+});
+
+try
+{
+    return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or BundleValidationException or TimeoutException or InvalidOperationException)
+{
+    // Expected failures get one clear line; anything else keeps its stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "ScanService.sln"))) return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}
+
+// The service built in the same configuration as this tool (dotnet run -c Release builds both).
+static string DefaultService(string root)
+{
+    var configuration = typeof(BenchmarkSettings).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
+    return Path.Combine(root, "src", "ScanService.Api", "bin", configuration, "net10.0", "ScanService.Api.dll");
+}

@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ScanService.Core.Batching;
+
+/// <summary>How the <see cref="DynamicBatcher"/> trades latency for fuller batches, and how much work it accepts.</summary>
+public sealed class BatchingOptions
+{
+    /// <summary>Off: every request runs through the engine on its own, as before batching existed.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Most samples one stage runs at once.</summary>
+    [Range(1, 4096)]
+    public int MaxBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// Longest a sample waits in a stage's queue for others to share its batch; 0 runs whatever is waiting as soon
+    /// as the engine is free (batches then only form under load).
+    /// </summary>
+    [Range(0, 1000)]
+    public double MaxDelayMilliseconds { get; set; } = 2;
+
+    /// <summary>Samples admitted and not yet answered, over all stages; past it new requests are refused.</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 1024;
+
+    public TimeSpan MaxDelay => TimeSpan.FromMilliseconds(MaxDelayMilliseconds);
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchSize, 1, nameof(MaxBatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
+        if (!(MaxDelayMilliseconds >= 0 && MaxDelayMilliseconds <= 1000))
+            throw new ArgumentOutOfRangeException(nameof(MaxDelayMilliseconds), MaxDelayMilliseconds, "must be between 0 and 1000 ms");
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ScanService.Api.Tests.Metrics;
+
+/// <summary>
+/// The built service started as its own process, as a deployment runs it: REST on an HTTP/1.1 loopback port, gRPC
+/// on an HTTP/2-only one, the CPU provider, the committed bundle unless another is given. Stopped on dispose.
+/// </summary>
+public sealed class ServiceProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private ServiceProcess(Process process, Uri rest)
+    {
+        _process = process;
+        Rest = rest;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri Rest { get; }
+
+    public static async Task<ServiceProcess> StartAsync(string? bundlePath = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        // The test's output folder holds the service's build (assembly, deps, runtimeconfig, appsettings) as its reference.
+        var app = Path.Combine(AppContext.BaseDirectory, "ScanService.Api.dll");
+        var restPort = PrometheusServer.FreeLoopbackPort();
+        var grpcPort = PrometheusServer.FreeLoopbackPort();
+        var start = new ProcessStartInfo(DotnetHost(),
+        [
+            app, "--contentRoot", AppContext.BaseDirectory,
+            $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{restPort}", "--Kestrel:Endpoints:Http:Protocols=Http1",
+            $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{grpcPort}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+        ])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["Model__ExecutionProvider"] = "Cpu";
+        start.Environment["Model__BundlePath"] = bundlePath ?? RepositoryPaths.DefaultBundle;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+
+        var service = new ServiceProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{restPort}"));
+        try
+        {
+            await service.WaitReadyAsync();
+            return service;
+        }
+        catch
+        {
+            service.Dispose();
+            throw;
+        }
+    }
+
+    public HttpClient Client() => new() { BaseAddress = Rest, Timeout = TimeSpan.FromSeconds(30) };
+
+    private async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Rest, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the service exited with {_process.ExitCode}: {Log}");
+            try
+            {
+                using var response = await http.GetAsync("/v2/health/ready");
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the service was not ready after 120 s: {Log}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The dotnet host running these tests, so that the service runs on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk)) return fromSdk;
+        var current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    private string Log
+    {
+        get
+        {
+            lock (_log) return _log.ToString();
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+        _process.Dispose();
+    }
+}
