@@ -23,6 +23,7 @@ public sealed record ScenarioGroup(string Key, string Title, string Transport, i
 public sealed class BenchmarkRunner(BenchmarkSettings settings)
 {
     private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(2);
+    private TimeSpan GraphBudget => TimeSpan.FromSeconds(settings.Quick ? 2 : 6);
     private readonly List<ScenarioResult> _results = [];
     private Dictionary<string, ModeReference> _references = [];
 
@@ -44,14 +45,25 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         foreach (var r in _references.Values)
             Console.WriteLine($"  {r.Label,-28} accuracy {r.Accuracy:P2}  relative cost {r.RelativeCost:F3}  exits {string.Join(" / ", r.ExitShares.Select(s => s.ToString("P0")))}");
 
-        if (settings.Transports.Contains(BenchmarkSettings.InProcess)) await RunInProcessAsync(engine, modes, pixels, testSet.Count);
+        List<GraphTimings> graphs = [];
+        if (settings.Transports.Contains(BenchmarkSettings.InProcess))
+        {
+            Console.WriteLine("Where the time goes: every graph of the chain beside the monolithic graph");
+            foreach (var batch in new[] { 1, settings.LargeBatch }.Where(b => b <= testSet.Count))
+            {
+                var timings = GraphTimings.Measure(engine, pixels, batch, GraphBudget, [.. _references.Values]);
+                graphs.Add(timings);
+                Console.WriteLine($"  batch {batch}: monolithic {timings.MonolithicMs:F3} ms; stages {string.Join(" ", timings.StageMs.Select(t => t.ToString("F3")))} ms; heads {string.Join(" ", timings.HeadMs.Select(t => t.ToString("F3")))} ms");
+            }
+            await RunInProcessAsync(engine, modes, pixels, testSet.Count);
+        }
         if (settings.Transports.Contains(BenchmarkSettings.Http) || settings.Transports.Contains(BenchmarkSettings.Grpc))
             await RunServiceAsync(modes.Where(m => m.Kind != ModeKind.Monolithic).ToList(), testSet);
 
         var targetMode = manifest.FindOperatingPoint("balanced")?.Name ?? manifest.DefaultOperatingPoint ?? modes[^1].Name;
         var targets = TargetChecks.Evaluate(_results, targetMode);
         return new BenchmarkReport(settings, machine.AtEnd(), manifest.Model.Name, manifest.Model.Version, started, clock.Elapsed.TotalSeconds,
-            [.. _references.Values], _results, targets);
+            [.. _references.Values], graphs, _results, targets);
     }
 
     private async Task RunInProcessAsync(EarlyExitEngine engine, IReadOnlyList<ServingMode> modes, float[] pixels, int count)
@@ -107,17 +119,19 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
             // JIT, ORT's arenas, connections: paid before the clock starts, on images the rows then serve again.
             await LoadGenerator.RunAsync(target, group.Clients, group.BatchSize, new ImageCursor(Math.Min(images, 4 * group.Clients * group.BatchSize)), WarmUpLimit);
         }
-        var timed = settings.SecondsPerRow > 0;
-        var rounds = timed ? settings.Rounds : 1;
-        var slice = timed ? TimeSpan.FromSeconds(settings.SecondsPerRow / rounds) : TimeSpan.Zero;
-        var cursors = group.Rows.Select(_ => new ImageCursor(images)).ToArray();
+        // Each round every mode serves the next share of the images, for at most its share of the time: modes take
+        // turns through the whole row, so a change in the machine's background load falls on all of them alike.
+        var rounds = settings.Rounds;
+        var slice = settings.SecondsPerRow > 0 ? TimeSpan.FromSeconds(settings.SecondsPerRow / rounds) : TimeSpan.Zero;
+        var chunk = (images + rounds - 1) / rounds;
+        chunk = (chunk + group.BatchSize - 1) / group.BatchSize * group.BatchSize;
         var measured = group.Rows.Select(_ => new Measurement()).ToArray();
-        for (var round = 0; round < rounds; round++)
+        for (var start = 0; start < images; start += chunk)
         {
             for (var i = 0; i < group.Rows.Count; i++)
             {
-                if (cursors[i].Remaining == 0) continue;
-                measured[i].Add(await LoadGenerator.RunAsync(group.Rows[i].Target, group.Clients, group.BatchSize, cursors[i], slice));
+                var cursor = new ImageCursor(start, Math.Min(images, start + chunk));
+                measured[i].Add(await LoadGenerator.RunAsync(group.Rows[i].Target, group.Clients, group.BatchSize, cursor, slice));
             }
         }
         var rows = group.Rows.Select((row, i) => Summarise(group, row.Mode, measured[i])).ToList();

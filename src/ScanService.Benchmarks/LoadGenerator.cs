@@ -68,20 +68,20 @@ public static class LoadGenerator
     }
 }
 
-/// <summary>Hands out test images in order, each once, to any number of clients; requests never straddle the end.</summary>
-public sealed class ImageCursor(int count)
+/// <summary>Hands out test images <c>start</c>..<c>end</c>-1 in order, each once, to any number of clients; requests never straddle the end.</summary>
+public sealed class ImageCursor(int start, int end)
 {
-    private int _next;
+    private int _next = start;
 
-    public int Remaining => Math.Max(0, count - Volatile.Read(ref _next));
+    public ImageCursor(int count)
+        : this(0, count)
+    {
+    }
 
     public bool TryTake(int batchSize, out int first, out int taken)
     {
         first = Interlocked.Add(ref _next, batchSize) - batchSize;
-        taken = Math.Min(batchSize, count - first);
+        taken = Math.Min(batchSize, end - first);
         return taken > 0;
     }
-
-    /// <summary>Starts over, for warm-up passes that must not use up the measured images.</summary>
-    public static ImageCursor Over(int count) => new(count);
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using ScanService.Benchmarks;
+using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
 
@@ -8,13 +9,13 @@ var root = RepositoryRoot();
 var quick = new Option<bool>("--quick") { Description = "smoke run of a minute or two: 2,000 images, 1.5 s per row, 1 and 16 clients" };
 var output = new Option<string>("--out") { Description = "folder for benchmark.md and benchmark.json", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
 var limit = new Option<int?>("--limit") { Description = "use the first N test images (default 10000; 2000 with --quick)" };
-var seconds = new Option<double?>("--seconds") { Description = "longest each row runs, over all its rounds; 0 serves every image (default 10; 1.5 with --quick)" };
-var rounds = new Option<int?>("--rounds") { Description = "turns each group's modes take, so that background load hits them alike (default 2; 1 with --quick)" };
+var seconds = new Option<double?>("--seconds") { Description = "longest each row runs, over all its rounds; 0 serves every image (default 12; 1.5 with --quick)" };
+var rounds = new Option<int?>("--rounds") { Description = "turns each group's modes take, each on the next share of the images, so that background load hits them alike (default 5; 2 with --quick)" };
 var clients = new Option<int[]?>("--clients") { Description = "concurrent closed-loop clients (default 1 4 16 64; 1 16 with --quick)", AllowMultipleArgumentsPerToken = true };
 var transports = new Option<string[]?>("--transports") { Description = "any of in-process http grpc (default all)", AllowMultipleArgumentsPerToken = true };
 var largeBatch = new Option<int>("--large-batch") { Description = "batch size of the engine rows beside batch 1", DefaultValueFactory = _ => 32 };
 var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching: largest batch", DefaultValueFactory = _ => 32 };
-var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms", DefaultValueFactory = _ => 2 };
+var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
 var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
 var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
 var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => TestSet.DefaultFolder };
@@ -38,8 +39,8 @@ command.SetAction(async (r, _) =>
         ServiceDll = r.GetValue(service)!,
         OutputFolder = r.GetValue(output)!,
         Limit = r.GetValue(limit) ?? (isQuick ? 2000 : 10_000),
-        SecondsPerRow = r.GetValue(seconds) ?? (isQuick ? 1.5 : 10),
-        Rounds = Math.Max(1, r.GetValue(rounds) ?? (isQuick ? 1 : 2)),
+        SecondsPerRow = r.GetValue(seconds) ?? (isQuick ? 1.5 : 12),
+        Rounds = Math.Max(1, r.GetValue(rounds) ?? (isQuick ? 2 : 5)),
         Clients = r.GetValue(clients) is { Length: > 0 } c ? c : isQuick ? [1, 16] : [1, 4, 16, 64],
         Transports = chosenTransports,
         LargeBatch = r.GetValue(largeBatch),

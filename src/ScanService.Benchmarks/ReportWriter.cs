@@ -57,7 +57,7 @@ public static class ReportWriter
         md.AppendLine(m.BackgroundTraining.Count == 0
             ? "- No training run (scan-train) was running."
             : F($"- Running beside the benchmark: {string.Join("; ", m.BackgroundTraining.Select(t => $"`{t}`"))}."));
-        md.AppendLine(F($"- Test images: the first {s.Limit} of Fashion-MNIST's 10,000, served in order; each row ran {(s.SecondsPerRow > 0 ? $"until they ran out or for at most {s.SecondsPerRow:0.#} s, in {s.Rounds} round(s) with the group's modes taking turns" : "through all of them")}."));
+        md.AppendLine(F($"- Test images: the first {s.Limit} of Fashion-MNIST's 10,000, served in order, in {s.Rounds} round(s): each round every mode of a group in turn serves the next share of the images{(s.SecondsPerRow > 0 ? $", for at most {s.SecondsPerRow / s.Rounds:0.##} s (so a slow row serves fewer images; see its count)" : "")}."));
         md.AppendLine(F($"- Dynamic batching: batches of up to {s.MaxBatchSize}, at most {s.MaxDelayMilliseconds} ms of waiting, {s.QueueCapacity} samples queued at most; the monolithic baseline under concurrency uses the same policy."));
         md.AppendLine();
         md.AppendLine("## Targets (reported, not asserted)");
@@ -73,6 +73,26 @@ public static class ReportWriter
         foreach (var mode in r.Modes)
             md.AppendLine(F($"| {mode.Label} | {mode.Accuracy:P2} | {mode.RelativeCost:F3} | {string.Join(" / ", mode.ExitShares.Select(x => x.ToString("P1", CultureInfo.InvariantCulture)))} |"));
         md.AppendLine();
+        if (r.Graphs.Count > 0)
+        {
+            md.AppendLine("## Where the time goes (engine, medians)");
+            md.AppendLine();
+            md.AppendLine("Wall time of each graph of the chain (stage k; head k = attention k and classifier k), from the engine's own observer with every head running, "
+                + "beside the monolithic graph's. From these and each mode's exit distribution, the speedup over the monolithic graph that the graphs' times allow, "
+                + "beside the reduction its multiply-adds promise:");
+            md.AppendLine();
+            var exits = r.Graphs[0].StageMs.Count;
+            md.AppendLine($"| batch | monolithic ms | {string.Join(" | ", Enumerable.Range(1, exits).Select(k => $"stage {k} ms"))} | {string.Join(" | ", Enumerable.Range(1, exits).Select(k => $"head {k} ms"))} |");
+            md.AppendLine($"|{string.Concat(Enumerable.Repeat(" --- |", 2 + 2 * exits))}");
+            foreach (var g in r.Graphs)
+                md.AppendLine(F($"| {g.BatchSize} | {g.MonolithicMs:F3} | {string.Join(" | ", g.StageMs.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)))} | {string.Join(" | ", g.HeadMs.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)))} |"));
+            md.AppendLine();
+            md.AppendLine($"| mode | multiply-add reduction | {string.Join(" | ", r.Graphs.Select(g => $"speedup the graph times allow, batch {g.BatchSize}"))} |");
+            md.AppendLine($"|{string.Concat(Enumerable.Repeat(" --- |", 2 + r.Graphs.Count))}");
+            foreach (var mode in r.Graphs[0].Predictions)
+                md.AppendLine(F($"| {mode.Label} | {mode.MultiplyAddReduction:F2}× | {string.Join(" | ", r.Graphs.Select(g => g.Predictions.First(p => p.Mode == mode.Mode).WallClockSpeedup.ToString("F2", CultureInfo.InvariantCulture) + "×"))} |"));
+            md.AppendLine();
+        }
         md.AppendLine("## Results");
         md.AppendLine();
         md.AppendLine("Throughput in images per second; latency per request (one image, or one batch in the batch-32 rows), closed-loop clients. "

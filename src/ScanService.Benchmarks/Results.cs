@@ -49,4 +49,4 @@ public sealed record TargetCheck(string Target, string Measured, bool? Met);
 
 public sealed record BenchmarkReport(
     BenchmarkSettings Settings, MachineInfo Machine, string Model, string ModelVersion, DateTimeOffset Started, double WallSeconds,
-    IReadOnlyList<ModeReference> Modes, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<TargetCheck> Targets);
+    IReadOnlyList<ModeReference> Modes, IReadOnlyList<GraphTimings> Graphs, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<TargetCheck> Targets);

@@ -59,6 +59,12 @@ internal static class ImageUploads
             // The form reader's messages describe the body (a missing boundary, a limit of the form reader), nothing of the server.
             throw InvalidRequestException.BadRequest($"The multipart body cannot be read: {e.Message}");
         }
+        catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // A body that ends before its closing boundary is the client's mistake, not a server fault; Kestrel's own
+            // refusals (413 and the like) are BadHttpRequestExceptions and keep their status.
+            throw InvalidRequestException.BadRequest("The multipart body cannot be read: it ends before its closing boundary.");
+        }
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)

@@ -147,14 +147,25 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
     }
 
+    private enum Turn
+    {
+        /// <summary>A batch was taken: run it.</summary>
+        Run,
+        /// <summary>Abandoned samples were removed and nothing is due yet: report, then look again.</summary>
+        Swept,
+        /// <summary>Closing, and everything taken has been answered.</summary>
+        Stop,
+    }
+
     private void Work()
     {
         var batch = new List<QueuedSample>(_maxBatchSize);
         var scratch = new List<QueuedSample>(_maxBatchSize);
         try
         {
-            while (TakeBatch(batch, scratch, out var stage))
+            while (TakeBatch(batch, scratch, out var stage) is var turn && turn != Turn.Stop)
             {
+                if (turn != Turn.Run) continue;
                 RunBatch(stage, batch, scratch);
                 batch.Clear();
             }
@@ -165,10 +176,11 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until a stage is due and takes its batch; false once closing and everything has run.</summary>
-    private bool TakeBatch(List<QueuedSample> batch, List<QueuedSample> swept, out int stage)
+    /// <summary>Waits until a stage is due and takes its batch, or until a sweep has removed abandoned samples.</summary>
+    private Turn TakeBatch(List<QueuedSample> batch, List<QueuedSample> swept, out int stage)
     {
         swept.Clear();
+        Turn turn;
         int depth;
         lock (_gate)
         {
@@ -185,10 +197,21 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 if (stage >= 0)
                 {
                     _queues.Take(stage, _maxBatchSize, batch);
+                    turn = Turn.Run;
                     break;
                 }
                 // Closing, Choose takes any queued sample; none left, and the worker holds no batch either.
-                if (_closing) break;
+                if (_closing)
+                {
+                    turn = Turn.Stop;
+                    break;
+                }
+                // Report the freed places now, not after the wait; and never sweep twice into one list.
+                if (swept.Count > 0)
+                {
+                    turn = Turn.Swept;
+                    break;
+                }
                 Monitor.Wait(_gate, WaitTime(wakeAt));
             }
             depth = _pending;
@@ -198,7 +221,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             foreach (var sample in swept) sample.Owner?.Release(_buffers);
             foreach (var observer in _serving) observer.QueueDepthChanged(depth);
         }
-        return stage >= 0;
+        return turn;
     }
 
     private static TimeSpan WaitTime(long wakeAt)

@@ -22,10 +22,13 @@ public sealed class BatchDelayTests(BatchingEngine fixture)
         return (Stopwatch.GetElapsedTime(started), observer);
     }
 
-    [Fact]
-    public async Task A_lone_request_waits_no_longer_than_the_default_delay()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(2.0)]
+    public async Task A_lone_request_waits_no_longer_than_the_delay(double? delayMilliseconds)
     {
         var options = new BatchingOptions();
+        if (delayMilliseconds is { } delay) options.MaxDelayMilliseconds = delay;
         var (elapsed, observer) = await ClassifyAlone(options);
         Assert.True(elapsed < options.MaxDelay + Slack, $"took {elapsed.TotalMilliseconds:F0} ms");
         Assert.True(observer.Waits.Single() < options.MaxDelay + Slack);

@@ -47,6 +47,29 @@ public sealed class CancellationTests(BatchingEngine fixture)
     }
 
     [Fact]
+    public async Task Requests_cancelled_one_after_the_other_during_one_wait_are_each_dropped_once()
+    {
+        var observer = new RecordingObserver();
+        await using var batcher = new DynamicBatcher(fixture.Engine, new BatchingOptions { MaxDelayMilliseconds = 1000 }, [observer], [observer]);
+        var plan = fixture.Engine.Resolve(InferenceOptions.Default);
+
+        // Both leave while the worker waits for company for the first: each sweep must count only what it removes.
+        for (var i = 0; i < 2; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var request = batcher.ClassifyAsync(fixture.Sample(i), 1, plan, cancel.Token);
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+            await WaitUntil(() => batcher.DroppedSamples == i + 1);
+            Assert.Equal(0, batcher.Pending);
+        }
+        Assert.Equal(2, batcher.DroppedSamples);
+        Assert.Empty(observer.Stages);
+        // The freed place is reported while the worker still waits, not after it.
+        Assert.Equal(0, observer.Depths.Last());
+    }
+
+    [Fact]
     public async Task Cancelling_one_request_leaves_the_others_in_its_batch_answered()
     {
         using var cancel = new CancellationTokenSource();

@@ -75,6 +75,10 @@ internal sealed class InferInput
                 throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} needs {expected} fp32_contents; got {values?.Count ?? 0}");
             values.CopyTo(pixels, 0);
         }
+        // As on the REST route: NaN or an infinity would run through the network and come back as a NaN confidence.
+        var nonFinite = Array.FindIndex(pixels, v => !float.IsFinite(v));
+        if (nonFinite >= 0)
+            throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' element {nonFinite} is {pixels[nonFinite]}: NaN and infinite values are refused");
         return new InferInput(pixels, null, (int)shape[0]);
     }
 
