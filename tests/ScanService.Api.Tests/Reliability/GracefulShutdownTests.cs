@@ -17,7 +17,8 @@ namespace ScanService.Api.Tests.Reliability;
 public class GracefulShutdownTests(ITestOutputHelper output)
 {
     private const int ShutdownTimeoutSeconds = 20;
-    private const int Images = 4;
+    // Enough decoding that the batch is still running at the signal on a quiet machine too (4 images were not).
+    private const int Images = 16;
 
     [Fact]
     public async Task Requests_in_flight_at_SIGTERM_are_answered_and_new_ones_are_refused()
@@ -27,6 +28,7 @@ public class GracefulShutdownTests(ITestOutputHelper output)
             {
                 ["Model:ShutdownTimeoutSeconds"] = ShutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Logging:LogLevel:Default"] = "Warning",
+                ["Limits:MaxBatchRequestBodyBytes"] = (256 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
             }, TimeSpan.FromSeconds(120));
         using var http = new HttpClient { BaseAddress = service.Http, Timeout = TimeSpan.FromSeconds(60) };
         using var channel = GrpcChannel.ForAddress(service.Grpc);
@@ -35,7 +37,7 @@ public class GracefulShutdownTests(ITestOutputHelper output)
         var batch = http.PostAsync("/v1/classify/batch?fullDepth=true", form);
         var unary = new ClassificationService.ClassificationServiceClient(channel)
             .ClassifyAsync(new ClassifyRequest { Id = "in-flight", Image = Google.Protobuf.ByteString.CopyFrom(large) }).ResponseAsync;
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        await Task.Delay(TimeSpan.FromMilliseconds(200));
         Assert.False(batch.IsCompleted, "the batch was answered before shutdown began");
 
         var signalled = Stopwatch.StartNew();
