@@ -1,3 +1,4 @@
+using ScanService.Soak;
 using System.Diagnostics;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
@@ -88,7 +89,7 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
     {
         var pngs = testSet.Pngs();
         Console.WriteLine($"Starting the service: {settings.ServiceDll}");
-        using var service = await ServiceProcess.StartAsync(settings.ServiceDll, settings.ServiceSettings, TimeSpan.FromMinutes(3));
+        using var service = await ServiceProcess.StartAsync(settings.ServiceDll, bundlePath: null, settings.ServiceSettings, TimeSpan.FromMinutes(3));
         Console.WriteLine($"  REST on {service.Http}, gRPC on {service.Grpc}");
         if (settings.Transports.Contains(BenchmarkSettings.Http))
         {
