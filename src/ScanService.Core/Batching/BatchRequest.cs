@@ -6,13 +6,11 @@ namespace ScanService.Core.Batching;
 /// One caller's request inside the batcher: its samples, plan and answers. Answers are written by the worker only;
 /// cancellation may arrive from any thread and only marks the request abandoned.
 /// </summary>
-internal sealed class BatchRequest(float[] pixels, int offset, int count, ExitPlan plan, long arrivedAt)
+internal sealed class BatchRequest(int count, ExitPlan plan, long arrivedAt)
 {
     private volatile bool _abandoned;
     private int _remaining = count;
 
-    public float[] Pixels => pixels;
-    public int Offset => offset;
     public int Count => Results.Length;
     public ExitPlan Plan => plan;
     /// <summary>Stopwatch timestamp of admission.</summary>
@@ -54,22 +52,8 @@ internal sealed class BatchRequest(float[] pixels, int offset, int count, ExitPl
 }
 
 /// <summary>
-/// Rows of a stage's output kept in a pooled buffer while survivors still wait for the next stage; the buffer goes
-/// back to the pool when the last of them has been copied out or has run. Touched by the worker thread only.
-/// </summary>
-internal sealed class PooledRows(float[] array)
-{
-    public float[] Array => array;
-    public int References { get; set; }
-
-    public void Release(System.Buffers.ArrayPool<float> pool)
-    {
-        if (--References == 0) pool.Return(array);
-    }
-}
-
-/// <summary>
 /// One sample waiting for a stage: whose it is, where its input row lies (the request's pixels for stage 1, a
-/// previous stage's output after that) and when it joined this stage's queue.
+/// previous stage's output after that; the block is released when the sample has run or is dropped) and when it
+/// joined this stage's queue.
 /// </summary>
-internal readonly record struct QueuedSample(BatchRequest Request, int Index, float[]? EnsembleSum, float[] Source, int SourceOffset, PooledRows? Owner, long EnqueuedAt);
+internal readonly record struct QueuedSample(BatchRequest Request, int Index, float[]? EnsembleSum, FeatureRow Input, long EnqueuedAt);

@@ -18,9 +18,11 @@ namespace ScanService.Core.Batching;
 /// </summary>
 /// <remarks>
 /// One worker thread runs every batch: ONNX Runtime already spreads each run over the cores through its global
-/// pool, so a second worker would only make two runs fight for them. Regrouping copies feature rows into pooled
-/// buffers; a batch whose rows already lie in order in one buffer (a whole batch going on, one caller's samples)
-/// runs on that buffer without a copy. The batcher does not own the engine: dispose the batcher first.
+/// pool, so a second worker would only make two runs fight for them. Survivors keep their rows where the engine
+/// put them (pooled host arrays, or device memory under CUDA, see <see cref="FeatureMemory"/>); regrouping gathers
+/// rows into a new block there, and a batch whose rows already lie in order in one block (a whole batch going on,
+/// one caller's samples) runs on that block without a copy. The batcher does not own the engine: dispose the
+/// batcher first.
 /// </remarks>
 public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 {
@@ -29,7 +31,6 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     private readonly int _capacity;
     private readonly IServingObserver[] _serving;
     private readonly IInferenceObserver[] _inference;
-    private readonly ArrayPool<float> _buffers;
     private readonly Thread _worker;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -53,9 +54,6 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         _serving = servingObservers?.ToArray() ?? [];
         _inference = inferenceObservers?.ToArray() ?? [];
         _queues = new StageQueues(engine.Manifest.Stages.Count, _maxBatchSize, (long)(options.MaxDelay.TotalSeconds * Stopwatch.Frequency));
-        var largestRow = Enumerable.Range(0, engine.Manifest.Stages.Count).Max(k => Math.Max(engine.StageInputSize(k), engine.FeatureSize(k)));
-        // Enough buffers for the survivors of a few batches per stage; beyond that the pool allocates and drops.
-        _buffers = ArrayPool<float>.Create(_maxBatchSize * largestRow, maxArraysPerBucket: 4 * engine.Manifest.Stages.Count);
         _worker = new Thread(Work) { IsBackground = true, Name = "scan-batcher" };
         _worker.Start();
     }
@@ -96,7 +94,10 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Prediction[]>(cancellationToken);
 
         if (!MemoryMarshal.TryGetArray(pixels, out var segment)) segment = new ArraySegment<float>(pixels[..(count * size)].ToArray());
-        var request = new BatchRequest(segment.Array!, segment.Offset, count, plan, Stopwatch.GetTimestamp());
+        var request = new BatchRequest(count, plan, Stopwatch.GetTimestamp());
+        // Every sample reads its row of the caller's pixels once; nothing is given back when the last one has.
+        var pixelRows = FeatureBlock.OverArray(segment.Array!, segment.Offset, count, _engine.InputRowShape);
+        pixelRows.References = count;
         // Registered before the samples are queued, so that the worker never sees a request it could not unregister.
         if (cancellationToken.CanBeCanceled)
             request.Registration = cancellationToken.Register(static (state, token) =>
@@ -119,7 +120,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 for (var i = 0; i < count; i++)
                 {
                     _queues.Enqueue(0, new QueuedSample(request, i, ensemble ? new float[_engine.ClassCount] : null,
-                        request.Pixels, request.Offset + i * size, null, request.ArrivedAt));
+                        new FeatureRow(pixelRows, i), request.ArrivedAt));
                 }
                 Monitor.Pulse(_gate);
             }
@@ -161,12 +162,13 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     {
         var batch = new List<QueuedSample>(_maxBatchSize);
         var scratch = new List<QueuedSample>(_maxBatchSize);
+        var rows = new List<FeatureRow>(_maxBatchSize);
         try
         {
             while (TakeBatch(batch, scratch, out var stage) is var turn && turn != Turn.Stop)
             {
                 if (turn != Turn.Run) continue;
-                RunBatch(stage, batch, scratch);
+                RunBatch(stage, batch, scratch, rows);
                 batch.Clear();
             }
         }
@@ -218,7 +220,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
         if (swept.Count > 0)
         {
-            foreach (var sample in swept) sample.Owner?.Release(_buffers);
+            foreach (var sample in swept) sample.Input.Block.Release();
             foreach (var observer in _serving) observer.QueueDepthChanged(depth);
         }
         return turn;
@@ -234,12 +236,12 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 
     private void Drop(List<QueuedSample> samples)
     {
-        foreach (var sample in samples) sample.Owner?.Release(_buffers);
+        foreach (var sample in samples) sample.Input.Block.Release();
         Interlocked.Add(ref _dropped, samples.Count);
     }
 
     /// <summary>Runs one stage on a batch, its exit head on the rows that need it, answers those that leave and queues the rest.</summary>
-    private void RunBatch(int stage, List<QueuedSample> batch, List<QueuedSample> scratch)
+    private void RunBatch(int stage, List<QueuedSample> batch, List<QueuedSample> scratch, List<FeatureRow> rows)
     {
         // Cancelled while queued: their work is not done.
         scratch.Clear();
@@ -257,9 +259,8 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         var answers = new List<(QueuedSample Sample, Prediction Answer)>(batch.Count);
         var heads = OrderHeadsFirst(stage, batch, scratch);
         var count = batch.Count;
-        float[]? gathered = null;
         float[]? logits = null;
-        PooledRows? output = null;
+        FeatureBlock? output = null;
         var sourcesReleased = false;
         var failed = false;
         try
@@ -270,35 +271,21 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 foreach (var observer in _serving) observer.BatchFormed(stage + 1, count);
                 if (stage == 0) ReportFirstWaits(batch, formed);
 
-                var inputSize = _engine.StageInputSize(stage);
-                Memory<float> input;
-                if (IsContiguous(batch, inputSize))
-                {
-                    input = new Memory<float>(batch[0].Source, batch[0].SourceOffset, count * inputSize);
-                }
-                else
-                {
-                    gathered = _buffers.Rent(count * inputSize);
-                    for (var i = 0; i < count; i++)
-                        Array.Copy(batch[i].Source, batch[i].SourceOffset, gathered, i * inputSize, inputSize);
-                    input = gathered.AsMemory(0, count * inputSize);
-                }
-
-                var featureSize = _engine.FeatureSize(stage);
-                output = new PooledRows(_buffers.Rent(count * featureSize));
+                rows.Clear();
+                foreach (var sample in batch) rows.Add(sample.Input);
                 var started = Stopwatch.GetTimestamp();
-                _engine.RunStage(stage, input, count, output.Array);
+                output = _engine.RunStage(stage, rows);
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 foreach (var observer in _inference) observer.StageCompleted(stage + 1, count, elapsed);
-                ReleaseSources(batch, ref gathered);
+                ReleaseSources(batch);
                 sourcesReleased = true;
 
                 var classes = _engine.ClassCount;
                 if (heads > 0)
                 {
-                    logits = _buffers.Rent(heads * classes);
+                    logits = ArrayPool<float>.Shared.Rent(heads * classes);
                     started = Stopwatch.GetTimestamp();
-                    _engine.RunExitHead(stage, output.Array, heads, logits);
+                    _engine.RunExitHead(stage, output, heads, logits);
                     elapsed = Stopwatch.GetElapsedTime(started);
                     foreach (var observer in _inference) observer.ExitHeadCompleted(stage + 1, heads, elapsed);
                 }
@@ -317,7 +304,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                         answers.Add((sample, answer));
                         continue;
                     }
-                    survivors.Add(sample with { Source = output.Array, SourceOffset = i * featureSize, Owner = output, EnqueuedAt = now });
+                    survivors.Add(sample with { Input = new FeatureRow(output, i), EnqueuedAt = now });
                     output.References++;
                 }
             }
@@ -330,12 +317,12 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             survivors.Clear();
             answers.Clear();
             if (output is not null) output.References = 0;
-            if (!sourcesReleased) ReleaseSources(batch, ref gathered);
+            if (!sourcesReleased) ReleaseSources(batch);
         }
         finally
         {
-            if (logits is not null) _buffers.Return(logits);
-            if (output is { References: 0 }) _buffers.Return(output.Array);
+            if (logits is not null) ArrayPool<float>.Shared.Return(logits);
+            if (output is { References: 0 }) output.Dispose();
         }
 
         finished += count - survivors.Count;
@@ -382,22 +369,9 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         return heads;
     }
 
-    private static bool IsContiguous(List<QueuedSample> batch, int rowSize)
+    private static void ReleaseSources(List<QueuedSample> batch)
     {
-        var first = batch[0];
-        for (var i = 1; i < batch.Count; i++)
-        {
-            if (!ReferenceEquals(batch[i].Source, first.Source) || batch[i].SourceOffset != first.SourceOffset + i * rowSize) return false;
-        }
-        return true;
-    }
-
-    private void ReleaseSources(List<QueuedSample> batch, ref float[]? gathered)
-    {
-        foreach (var sample in batch) sample.Owner?.Release(_buffers);
-        if (gathered is null) return;
-        _buffers.Return(gathered);
-        gathered = null;
+        foreach (var sample in batch) sample.Input.Block.Release();
     }
 
     private void ReportFirstWaits(List<QueuedSample> batch, long formed)

@@ -18,7 +18,10 @@ public sealed class EarlyExitEngine : IDisposable
     private readonly InferenceSession[] _classifiers;
     private readonly Lazy<InferenceSession> _monolithic;
     private readonly ModelBundle _bundle;
-    private readonly int[] _featureSizes;
+    private readonly long[] _inputRowShape;
+    private readonly long[][] _featureRowShapes;
+    private readonly HostFeatureStore _host = new();
+    private readonly FeatureStore _store;
     // The stage-level primitives never terminate a run: a batch holds many requests, and each one's
     // cancellation is handled by dropping its rows, not by stopping the batch.
     private readonly RunOptions _batchRunOptions = new();
@@ -28,23 +31,33 @@ public sealed class EarlyExitEngine : IDisposable
     public int ExitCount => _classifiers.Length;
     public int ClassCount => Manifest.Labels.Count;
     public int SampleSize => Manifest.Input.PixelsPerSample;
+    /// <summary>Where feature maps live between graphs (<see cref="FeatureMemory.Host"/> or <see cref="FeatureMemory.Device"/>).</summary>
+    public FeatureMemory FeatureMemory => _store.Kind;
 
-    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers)
+    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, FeatureStore? deviceStore)
     {
         _bundle = bundle;
         Provider = provider;
         _stages = stages;
         _attention = attention;
         _classifiers = classifiers;
-        _featureSizes = bundle.Manifest.Stages.Select(st => PerSample(st.Graph.Output.Shape)).ToArray();
+        var input = bundle.Manifest.Input;
+        _inputRowShape = [input.Channels, input.Height, input.Width];
+        _featureRowShapes = bundle.Manifest.Stages.Select(st => st.Graph.Output.Shape.Skip(1).ToArray()).ToArray();
+        _store = deviceStore ?? _host;
         // The monolithic graph is the benchmark's baseline; the service only needs it when asked.
         _monolithic = new Lazy<InferenceSession>(() => Open(bundle, bundle.Manifest.Monolithic, provider), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>Opens one session per graph and checks each graph's declared input and output against the manifest.</summary>
-    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider)
+    /// <summary>
+    /// Opens one session per graph and checks each graph's declared input and output against the manifest.
+    /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
+    /// keeps them on the device under CUDA and in pooled host arrays under CPU.
+    /// </summary>
+    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto)
     {
         var opened = new List<InferenceSession>();
+        FeatureStore? deviceStore = null;
         InferenceSession OpenTracked(GraphSpec graph)
         {
             var session = Open(bundle, graph, provider);
@@ -57,10 +70,13 @@ public sealed class EarlyExitEngine : IDisposable
             var stages = m.Stages.Select(s => OpenTracked(s.Graph)).ToArray();
             var attention = m.Exits.Select(e => e.Attention is null ? null : OpenTracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => OpenTracked(e.Classifier)).ToArray();
-            return new EarlyExitEngine(bundle, provider, stages, attention, classifiers);
+            if (featureMemory == FeatureMemory.Device || (featureMemory == FeatureMemory.Auto && provider.IsCuda))
+                deviceStore = DeviceFeatureStore.Create(provider);
+            return new EarlyExitEngine(bundle, provider, stages, attention, classifiers, deviceStore);
         }
         catch
         {
+            deviceStore?.Dispose();
             foreach (var session in opened) session.Dispose();
             throw;
         }
@@ -139,31 +155,41 @@ public sealed class EarlyExitEngine : IDisposable
         var ensembleSum = plan.Mode == ExitMode.Ensemble ? new float[count * ClassCount] : null;
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
-        var current = new PooledTensor(Tensor(new Memory<float>(input, 0, count * SampleSize), count, Manifest.Input.Channels, Manifest.Input.Height, Manifest.Input.Width), null);
-        var currentShape = Manifest.Stages[0].Graph.Input.Shape;
+        var current = FeatureBlock.OverArray(input, 0, count, _inputRowShape);
+        var logits = ArrayPool<float>.Shared.Rent(count * ClassCount);
         try
         {
             for (var k = 0; k < plan.LastExit; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var stageStart = Stopwatch.GetTimestamp();
-                var feature = RunSingle(_stages[k], Manifest.Stages[k].Graph, current.Value, alive.Length, runOptions);
+                var feature = RunStage(k, current, 0, alive.Length, runOptions);
                 current.Dispose();
                 current = feature;
-                currentShape = Manifest.Stages[k].Graph.Output.Shape;
                 observer?.StageCompleted(k + 1, alive.Length, Stopwatch.GetElapsedTime(stageStart));
 
                 var isLast = k == plan.LastExit - 1;
                 if (plan.Mode == ExitMode.FullDepth && !isLast) continue;
 
                 var headStart = Stopwatch.GetTimestamp();
-                using var logits = RunExit(k, current.Value, alive.Length, runOptions);
+                var rows = logits.AsMemory(0, alive.Length * ClassCount);
+                RunExitHead(k, current, alive.Length, rows, runOptions);
                 observer?.ExitHeadCompleted(k + 1, alive.Length, Stopwatch.GetElapsedTime(headStart));
-                var survivors = Decide(k, logits.Value.GetTensorDataAsSpan<float>(), alive, plan, results, ensembleSum);
+                var survivors = Decide(k, rows.Span, alive, plan, results, ensembleSum);
                 if (survivors.Length == 0) break;
                 if (survivors.Length < alive.Length)
                 {
-                    var compacted = Compact(current.Value, currentShape, alive, survivors);
+                    // Compaction stays where the features are: on the device under CUDA.
+                    var compacted = _store.Allocate(survivors.Length, _featureRowShapes[k]);
+                    try
+                    {
+                        _store.Gather(current, survivors, compacted, 0);
+                    }
+                    catch
+                    {
+                        compacted.Dispose();
+                        throw;
+                    }
                     current.Dispose();
                     current = compacted;
                 }
@@ -173,6 +199,7 @@ public sealed class EarlyExitEngine : IDisposable
         finally
         {
             current.Dispose();
+            ArrayPool<float>.Shared.Return(logits);
         }
         return results;
     }
@@ -185,13 +212,15 @@ public sealed class EarlyExitEngine : IDisposable
         if (count == 0) return results;
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
-        using var value = Tensor(new Memory<float>(input, 0, count * SampleSize), count, Manifest.Input.Channels, Manifest.Input.Height, Manifest.Input.Width);
-        using var logits = RunSingle(_monolithic.Value, Manifest.Monolithic, value, count, runOptions);
-        var span = logits.Value.GetTensorDataAsSpan<float>();
+        var graph = Manifest.Monolithic;
+        var logits = new float[count * ClassCount];
+        using (var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(input, 0, count * SampleSize), [count, .. _inputRowShape]))
+        using (var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits.AsMemory(), WithBatch(graph.Output.Shape, count)))
+            _monolithic.Value.Run(runOptions, [graph.Input.Name], [value], [graph.Output.Name], [output]);
         for (var i = 0; i < count; i++)
         {
             var probabilities = new float[ClassCount];
-            var arg = Softmax.Compute(span.Slice(i * ClassCount, ClassCount), probabilities);
+            var arg = Softmax.Compute(logits.AsSpan(i * ClassCount, ClassCount), probabilities);
             results[i] = new Prediction(arg, probabilities[arg], ExitCount, probabilities);
         }
         return results;
@@ -201,15 +230,6 @@ public sealed class EarlyExitEngine : IDisposable
     {
         if (count < 0 || (long)count * SampleSize > input.Length)
             throw new ArgumentException($"{count} samples need {(long)count * SampleSize} values, the buffer has {input.Length}");
-    }
-
-    private PooledTensor RunExit(int k, OrtValue feature, int batch, RunOptions runOptions)
-    {
-        var exit = Manifest.Exits[k];
-        if (_attention[k] is not { } attention)
-            return RunSingle(_classifiers[k], exit.Classifier, feature, batch, runOptions);
-        using var attended = RunSingle(attention, exit.Attention!, feature, batch, runOptions);
-        return RunSingle(_classifiers[k], exit.Classifier, attended.Value, batch, runOptions);
     }
 
     /// <summary>Records the answer of every sample that leaves at exit k and returns the survivors' positions in the batch.</summary>
@@ -229,37 +249,23 @@ public sealed class EarlyExitEngine : IDisposable
         return survivors.ToArray();
     }
 
-    /// <summary>Copies the survivors' rows of a feature map into a fresh tensor for the next stage.</summary>
-    private static PooledTensor Compact(OrtValue feature, IReadOnlyList<long> shape, int[] alive, int[] survivorRows)
-    {
-        var source = feature.GetTensorDataAsSpan<float>();
-        var rowSize = source.Length / alive.Length;
-        var length = survivorRows.Length * rowSize;
-        var buffer = ArrayPool<float>.Shared.Rent(length);
-        for (var i = 0; i < survivorRows.Length; i++)
-            source.Slice(survivorRows[i] * rowSize, rowSize).CopyTo(buffer.AsSpan(i * rowSize, rowSize));
-        var dims = shape.ToArray();
-        dims[0] = survivorRows.Length;
-        return new PooledTensor(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, length), dims), buffer);
-    }
-
-    private static OrtValue Tensor(Memory<float> data, params long[] shape) =>
-        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data, shape);
-
     /// <summary>
-    /// Runs a one-input, one-output graph on <paramref name="batch"/> samples, writing its output straight into a
-    /// managed buffer this call owns (ORT fills it in place: no copy, and compaction can read it directly).
+    /// Runs backbone stage <paramref name="stage"/> (0-based) on rows [first, first + count) of <paramref name="input"/>
+    /// into a new block of the store. Both ends are bound in place (IOBinding): on CUDA the input goes to the device
+    /// once if it is host memory (the first stage's pixels) and the output stays there.
     /// </summary>
-    private static PooledTensor RunSingle(InferenceSession session, GraphSpec graph, OrtValue input, int batch, RunOptions runOptions)
+    private FeatureBlock RunStage(int stage, FeatureBlock input, int first, int count, RunOptions runOptions)
     {
-        var dims = graph.Output.Shape.ToArray();
-        dims[0] = batch;
-        var length = checked((int)dims.Aggregate(1L, (a, d) => a * d));
-        var buffer = ArrayPool<float>.Shared.Rent(length);
-        var output = new PooledTensor(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, length), dims), buffer);
+        var graph = Manifest.Stages[stage].Graph;
+        var output = _store.Allocate(count, _featureRowShapes[stage]);
         try
         {
-            session.Run(runOptions, [graph.Input.Name], [input], [graph.Output.Name], [output.Value]);
+            using var inputValue = input.View(first, count);
+            using var outputValue = output.View(0, count);
+            using var binding = _stages[stage].CreateIoBinding();
+            binding.BindInput(graph.Input.Name, inputValue);
+            binding.BindOutput(graph.Output.Name, outputValue);
+            Execute(_stages[stage], binding, runOptions);
             return output;
         }
         catch
@@ -270,61 +276,63 @@ public sealed class EarlyExitEngine : IDisposable
     }
 
     /// <summary>
-    /// A tensor over a buffer rented from the shared pool, returned when the tensor is disposed. A batch's feature
-    /// maps are megabytes: a fresh array per graph made every call a large-object allocation, and the gen-2
-    /// collections that followed cost more at batch 32 than chaining the graphs did.
+    /// Runs exit <paramref name="exit"/>'s (0-based) attention and classifier on the first <paramref name="count"/>
+    /// rows of <paramref name="features"/> and writes their logits into <paramref name="logits"/>, the only output that
+    /// comes back to host memory. The attended map lives only between the two graphs, where the store keeps features.
     /// </summary>
-    private sealed class PooledTensor(OrtValue value, float[]? rented) : IDisposable
+    private void RunExitHead(int exit, FeatureBlock features, int count, Memory<float> logits, RunOptions runOptions)
     {
-        public OrtValue Value => value;
-
-        public void Dispose()
+        var spec = Manifest.Exits[exit];
+        using var featureValue = features.View(0, count);
+        using var logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits[..(count * ClassCount)], WithBatch(spec.Classifier.Output.Shape, count));
+        using var classifier = _classifiers[exit].CreateIoBinding();
+        classifier.BindOutput(spec.Classifier.Output.Name, logitsValue);
+        if (_attention[exit] is not { } attention)
         {
-            value.Dispose();
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+            classifier.BindInput(spec.Classifier.Input.Name, featureValue);
+            Execute(_classifiers[exit], classifier, runOptions);
+            return;
         }
+        using var attentionBinding = attention.CreateIoBinding();
+        attentionBinding.BindInput(spec.Attention!.Input.Name, featureValue);
+        attentionBinding.BindOutputToDevice(spec.Attention.Output.Name, _store.OutputLocation);
+        Execute(attention, attentionBinding, runOptions);
+        using var attended = attentionBinding.GetOutputValues();
+        classifier.BindInput(spec.Classifier.Input.Name, attended[0]);
+        Execute(_classifiers[exit], classifier, runOptions);
+    }
+
+    private static void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions)
+    {
+        binding.SynchronizeBoundInputs();
+        session.RunWithBinding(runOptions, binding);
+        binding.SynchronizeBoundOutputs();
     }
 
     // ---- Stage-level primitives: what the dynamic batcher (Batching/) composes across requests. ----
 
-    /// <summary>Floats per sample that stage <paramref name="stage"/> (0-based) reads: the input for stage 0, the previous stage's feature map otherwise.</summary>
-    internal int StageInputSize(int stage) => stage == 0 ? SampleSize : _featureSizes[stage - 1];
-
-    /// <summary>Floats per sample of stage <paramref name="stage"/>'s (0-based) feature map.</summary>
-    internal int FeatureSize(int stage) => _featureSizes[stage];
+    /// <summary>Shape of one preprocessed sample (C, H, W): the rows of a request's pixels.</summary>
+    internal long[] InputRowShape => _inputRowShape;
 
     /// <summary>
-    /// Runs backbone stage <paramref name="stage"/> (0-based) on <paramref name="count"/> samples laid out
-    /// contiguously in <paramref name="input"/> and writes their feature maps into <paramref name="output"/>.
-    /// Both are wrapped as tensors in place: no copy.
+    /// Runs backbone stage <paramref name="stage"/> (0-based) on <paramref name="rows"/> (the pixels for stage 0, the
+    /// previous stage's feature rows otherwise) and returns their feature maps, in order, in a new block. Rows that lie
+    /// in order in one block run in place; others are gathered first (on the device under CUDA).
     /// </summary>
-    internal void RunStage(int stage, Memory<float> input, int count, Memory<float> output)
+    internal FeatureBlock RunStage(int stage, IReadOnlyList<FeatureRow> rows)
     {
-        var graph = Manifest.Stages[stage].Graph;
-        using var inputValue = Tensor(input[..(count * StageInputSize(stage))], WithBatch(graph.Input.Shape, count));
-        using var outputValue = Tensor(output[..(count * FeatureSize(stage))], WithBatch(graph.Output.Shape, count));
-        _stages[stage].Run(_batchRunOptions, [graph.Input.Name], [inputValue], [graph.Output.Name], [outputValue]);
+        var first = rows[0];
+        var inPlace = true;
+        for (var i = 1; i < rows.Count && inPlace; i++)
+            inPlace = ReferenceEquals(rows[i].Block, first.Block) && rows[i].Row == first.Row + i;
+        if (inPlace) return RunStage(stage, first.Block, first.Row, rows.Count, _batchRunOptions);
+        using var assembled = _store.Assemble(rows, stage == 0 ? _inputRowShape : _featureRowShapes[stage - 1], _host);
+        return RunStage(stage, assembled, 0, rows.Count, _batchRunOptions);
     }
 
-    /// <summary>
-    /// Runs exit <paramref name="exit"/>'s (0-based) attention and classifier on the first <paramref name="count"/>
-    /// feature maps in <paramref name="feature"/> and writes their logits into <paramref name="logits"/>.
-    /// </summary>
-    internal void RunExitHead(int exit, Memory<float> feature, int count, Memory<float> logits)
-    {
-        var spec = Manifest.Exits[exit];
-        var stageOutput = Manifest.Stages[exit].Graph.Output.Shape;
-        using var featureValue = Tensor(feature[..(count * FeatureSize(exit))], WithBatch(stageOutput, count));
-        using var logitsValue = Tensor(logits[..(count * ClassCount)], WithBatch(spec.Classifier.Output.Shape, count));
-        if (_attention[exit] is not { } attention)
-        {
-            _classifiers[exit].Run(_batchRunOptions, [spec.Classifier.Input.Name], [featureValue], [spec.Classifier.Output.Name], [logitsValue]);
-            return;
-        }
-        // The attended map lives only between the two graphs: ORT allocates it from its own arena.
-        using var attended = attention.Run(_batchRunOptions, [spec.Attention!.Input.Name], [featureValue], [spec.Attention.Output.Name]);
-        _classifiers[exit].Run(_batchRunOptions, [spec.Classifier.Input.Name], [attended[0]], [spec.Classifier.Output.Name], [logitsValue]);
-    }
+    /// <summary>Runs exit <paramref name="exit"/>'s (0-based) head on the first <paramref name="count"/> rows of <paramref name="features"/>; logits to host memory.</summary>
+    internal void RunExitHead(int exit, FeatureBlock features, int count, Memory<float> logits) =>
+        RunExitHead(exit, features, count, logits, _batchRunOptions);
 
     /// <summary>Whether a sample under <paramref name="plan"/> needs exit <paramref name="exit"/>'s (0-based) head: full depth runs only the last allowed one.</summary>
     internal static bool NeedsHead(ExitPlan plan, int exit) =>
@@ -359,10 +367,9 @@ public sealed class EarlyExitEngine : IDisposable
         return dims;
     }
 
-    private static int PerSample(IReadOnlyList<long> shape) => checked((int)shape.Skip(1).Aggregate(1L, (a, d) => a * d));
-
     public void Dispose()
     {
+        if (_store != _host) _store.Dispose();
         _batchRunOptions.Dispose();
         foreach (var s in _stages) s.Dispose();
         foreach (var s in _attention) s?.Dispose();

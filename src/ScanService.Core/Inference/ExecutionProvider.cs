@@ -10,8 +10,8 @@ public enum ExecutionProviderPreference
     Cpu,
 }
 
-/// <summary>The provider actually chosen, and why: reported in the log and on /metrics.</summary>
-public sealed record ExecutionProviderChoice(string Name, string Reason)
+/// <summary>The provider actually chosen, and why: reported in the log and on /metrics. <paramref name="DeviceId"/> is the CUDA device.</summary>
+public sealed record ExecutionProviderChoice(string Name, string Reason, int DeviceId = 0)
 {
     public bool IsCuda => Name == OnnxRuntimeHost.CudaProvider;
 }

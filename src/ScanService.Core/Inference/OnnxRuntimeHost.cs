@@ -48,7 +48,7 @@ public static class OnnxRuntimeHost
         {
             using var probe = new SessionOptions();
             probe.AppendExecutionProvider_CUDA(deviceId);
-            return new ExecutionProviderChoice(CudaProvider, $"CUDA device {deviceId} loaded");
+            return new ExecutionProviderChoice(CudaProvider, $"CUDA device {deviceId} loaded", deviceId);
         }
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -58,17 +58,38 @@ public static class OnnxRuntimeHost
         }
     }
 
-    public static InferenceSession CreateSession(string modelPath, ExecutionProviderChoice provider, int deviceId = 0)
+    public static InferenceSession CreateSession(string modelPath, ExecutionProviderChoice provider)
+    {
+        using var options = SessionOptionsFor(provider);
+        return new InferenceSession(modelPath, options);
+    }
+
+    /// <inheritdoc cref="CreateSession(string, ExecutionProviderChoice)"/>
+    public static InferenceSession CreateSession(byte[] model, ExecutionProviderChoice provider)
+    {
+        using var options = SessionOptionsFor(provider);
+        return new InferenceSession(model, options);
+    }
+
+    private static SessionOptions SessionOptionsFor(ExecutionProviderChoice provider)
     {
         EnsureEnvironment();
-        using var options = new SessionOptions
+        var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         options.DisablePerSessionThreads();
-        if (provider.IsCuda) options.AppendExecutionProvider_CUDA(deviceId);
-        return new InferenceSession(modelPath, options);
+        try
+        {
+            if (provider.IsCuda) options.AppendExecutionProvider_CUDA(provider.DeviceId);
+            return options;
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
     }
 
     private static string FirstLine(string message)

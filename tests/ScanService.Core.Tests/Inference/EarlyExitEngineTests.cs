@@ -2,16 +2,35 @@ using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Inference;
 
-/// <summary>The engine against the monolithic graph and against its own answers one sample at a time.</summary>
-public sealed class EarlyExitEngineTests : IDisposable
+/// <summary>
+/// The engine against the monolithic graph and against its own answers one sample at a time, with feature maps in
+/// pooled host arrays and in ONNX Runtime's allocator with IOBinding and Gather compaction (the CUDA code path).
+/// </summary>
+public abstract class EarlyExitEngineTests : IDisposable
 {
     private const int Samples = 48;
-    private readonly EarlyExitEngine _engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu));
+    private readonly FeatureMemory _featureMemory;
+    private readonly EarlyExitEngine _engine;
     private readonly float[] _input;
 
-    public EarlyExitEngineTests() => _input = TestImages.Normalised(_engine.Manifest.Input, Samples);
+    protected EarlyExitEngineTests(FeatureMemory featureMemory)
+    {
+        _featureMemory = featureMemory;
+        _engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu), featureMemory);
+        _input = TestImages.Normalised(_engine.Manifest.Input, Samples);
+    }
 
-    public void Dispose() => _engine.Dispose();
+    public void Dispose()
+    {
+        _engine.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void The_engine_keeps_features_where_it_was_asked_to()
+    {
+        Assert.Equal(_featureMemory, _engine.FeatureMemory);
+    }
 
     private ExitPlan Thresholds(params float[] thresholds) => new(ExitMode.EarlyExit, thresholds, _engine.ExitCount, "test");
 
@@ -122,3 +141,7 @@ public sealed class EarlyExitEngineTests : IDisposable
         Assert.Empty(_engine.Run([], 0, Thresholds(0f, 0f, 0f, 0f)));
     }
 }
+
+public sealed class HostFeatureMemoryEngineTests() : EarlyExitEngineTests(FeatureMemory.Host);
+
+public sealed class DeviceFeatureMemoryEngineTests() : EarlyExitEngineTests(FeatureMemory.Device);
