@@ -5,7 +5,8 @@
 #                                        for linux-x64 into DIR (default publish/gpu-check), with this script;
 #   scripts/gpu-check.sh run [DIR]       (on the GPU machine) starts the service twice, on the CUDA provider
 #                                        (required: it fails at start if CUDA cannot load) and on CPU, checks
-#                                        that /v1/model reports CUDAExecutionProvider, that the CUDA answers
+#                                        that /v1/model reports CUDAExecutionProvider with feature maps in device
+#                                        memory (IOBinding; only logits come back), that the CUDA answers
 #                                        equal the CPU answers (probabilities within 1e-3, same class and exit)
 #                                        on the sample images, and prints latency per operating point.
 # CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
@@ -66,8 +67,10 @@ for port in (18080, 18090):
         sys.exit(f"service on {port} never became ready; see {root}/service-*.log")
 provider = get(18080, "/v1/model")["executionProvider"]
 print("CUDA service provider:", json.dumps(provider))
-if "CUDA" not in json.dumps(provider):
+if provider["name"] != "CUDAExecutionProvider":
     sys.exit("the CUDA provider is not in use")
+if provider.get("featureMemory") != "Device":
+    sys.exit("feature maps are not kept on the device (featureMemory %r)" % provider.get("featureMemory"))
 images = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(root, "samples", "*.png")))]
 model = get(18090, "/v1/model")
 worst = 0.0

@@ -172,6 +172,7 @@ public sealed class ScanMetrics : IDisposable
                 new KeyValuePair<string, object?>("model", model.Name),
                 new KeyValuePair<string, object?>("version", model.Version),
                 new KeyValuePair<string, object?>("execution_provider", model.Engine.Provider.Name),
+                new KeyValuePair<string, object?>("feature_memory", model.Engine.FeatureMemory == FeatureMemory.Device ? "device" : "host"),
                 new KeyValuePair<string, object?>("exits", Number(model.Engine.ExitCount))),
         ];
     }

@@ -17,6 +17,12 @@ public sealed class ModelOptions
 
     public int CudaDeviceId { get; set; }
 
+    /// <summary>
+    /// Where feature maps live between graphs: auto (on the GPU under CUDA, bound with IOBinding, so that only logits
+    /// come back; pooled host arrays under CPU), host, or device.
+    /// </summary>
+    public FeatureMemory FeatureMemory { get; set; } = FeatureMemory.Auto;
+
     /// <summary>Threads of the shared ONNX Runtime pool; 0 for one per core.</summary>
     public int IntraOpThreads { get; set; }
 

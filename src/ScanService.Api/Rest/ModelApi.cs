@@ -39,7 +39,7 @@ public static class ModelApi
                 .Select(p => new OperatingPointSummary(p.Name, p.Thresholds, p.ValidationAccuracy, p.RelativeCost, p.TestAccuracy, p.TestRelativeCost, p.TestExitShares))
                 .ToList(),
             DefaultOperatingPoint = manifest.DefaultOperatingPoint,
-            ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason),
+            ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString()),
         });
     }
 }

@@ -55,4 +55,5 @@ public sealed record OperatingPointSummary(
 /// <summary>The execution provider in use.</summary>
 /// <param name="Name">ONNX Runtime's name for it (CPUExecutionProvider, CUDAExecutionProvider).</param>
 /// <param name="Reason">Why it was chosen.</param>
-public sealed record ExecutionProviderSummary(string Name, string Reason);
+/// <param name="FeatureMemory">Where feature maps live between graphs: Device (the provider's memory, bound with IOBinding) or Host (pooled arrays).</param>
+public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory);

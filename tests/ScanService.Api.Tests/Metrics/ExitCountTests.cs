@@ -85,7 +85,7 @@ public sealed class ExitCountTests : IDisposable
     }
 
     [Fact]
-    public async Task Model_info_names_the_model_version_exits_and_execution_provider()
+    public async Task Model_info_names_the_model_version_exits_execution_provider_and_feature_memory()
     {
         using var client = _factory.CreateClient();
 
@@ -98,5 +98,6 @@ public sealed class ExitCountTests : IDisposable
         Assert.Equal(model.Version, info.Label("version"));
         Assert.Equal($"{model.Engine.ExitCount}", info.Label("exits"));
         Assert.Equal(OnnxRuntimeHost.CpuProvider, info.Label("execution_provider"));
+        Assert.Equal("host", info.Label("feature_memory"));
     }
 }

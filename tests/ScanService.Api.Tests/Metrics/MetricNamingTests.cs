@@ -82,6 +82,7 @@ public sealed partial class MetricNamingTests : IAsyncLifetime
             ["model"] = v => v == model.Name,
             ["version"] = v => v == model.Version,
             ["execution_provider"] = v => v is OnnxRuntimeHost.CpuProvider or OnnxRuntimeHost.CudaProvider,
+            ["feature_memory"] = v => v is "host" or "device",
             ["exits"] = exits.Contains,
             ["exit"] = exits.Contains,
             ["stage"] = exits.Contains,
