@@ -39,15 +39,16 @@ PY
   [[ -n "$nvidia_libs" ]] && export LD_LIBRARY_PATH="$nvidia_libs:${LD_LIBRARY_PATH:-}"
 fi
 
-start() { # provider port
-  "$app" --contentRoot "$dir/app" --Model:ExecutionProvider="$1" \
-    --Kestrel:Endpoints:Http:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$(($2 + 1))" \
-    >"$dir/service-$1.log" 2>&1 &
+start() { # provider feature-memory port
+  "$app" --contentRoot "$dir/app" --Model:ExecutionProvider="$1" --Model:FeatureMemory="$2" \
+    --Kestrel:Endpoints:Http:Url="http://127.0.0.1:$3" --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$(($3 + 1))" \
+    >"$dir/service-$1-$2.log" 2>&1 &
   echo $!
 }
-cuda_pid=$(start Cuda 18080)
-cpu_pid=$(start Cpu 18090)
-trap 'kill $cuda_pid $cpu_pid 2>/dev/null || true' EXIT
+cuda_pid=$(start Cuda Auto 18080)
+cpu_pid=$(start Cpu Auto 18090)
+cuda_host_pid=$(start Cuda Host 18100)
+trap 'kill $cuda_pid $cpu_pid $cuda_host_pid 2>/dev/null || true' EXIT
 
 python3 - "$dir" <<'PY'
 import json, sys, time, glob, os, statistics, urllib.request
@@ -57,7 +58,7 @@ def get(port, path):
 def classify(port, data, query=""):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/classify{query}", data=data, headers={"Content-Type": "image/png"})
     return json.load(urllib.request.urlopen(req, timeout=30))
-for port in (18080, 18090):
+for port in (18080, 18090, 18100):
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready", timeout=2); break
@@ -73,24 +74,29 @@ if provider.get("featureMemory") != "Device":
     sys.exit("feature maps are not kept on the device (featureMemory %r)" % provider.get("featureMemory"))
 images = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(root, "samples", "*.png")))]
 model = get(18090, "/v1/model")
-worst = 0.0
-for query in ["?fullDepth=true&topK=10", "?ensemble=true&topK=10"] + [f"?operatingPoint={p['name']}&topK=10" for p in model["operatingPoints"]]:
-    for image in images:
-        a, b = classify(18080, image, query), classify(18090, image, query)
-        if (a["classIndex"], a["exit"]) != (b["classIndex"], b["exit"]):
-            sys.exit(f"{query}: CUDA answered class {a['classIndex']} at exit {a['exit']}, CPU class {b['classIndex']} at exit {b['exit']}")
-        pa = {t["classIndex"]: t["probability"] for t in a["topK"]}
-        pb = {t["classIndex"]: t["probability"] for t in b["topK"]}
-        worst = max(worst, max(abs(pa[c] - pb[c]) for c in pa))
-print(f"CUDA vs CPU: same classes and exits; largest probability difference {worst:.2e}")
-if worst > 1e-3:
-    sys.exit("difference above 1e-3")
+host_memory = get(18100, "/v1/model")["executionProvider"].get("featureMemory")
+if host_memory != "Host":
+    sys.exit(f"the CUDA service started with Model:FeatureMemory=Host reports {host_memory!r}")
+# Every class's probability (topK=10 of 10 classes), the same class and the same exit.
+for port, label in ((18080, "CUDA, device feature memory"), (18100, "CUDA, host feature memory")):
+    worst = 0.0
+    for query in ["?fullDepth=true&topK=10", "?ensemble=true&topK=10"] + [f"?operatingPoint={p['name']}&topK=10" for p in model["operatingPoints"]]:
+        for image in images:
+            a, b = classify(port, image, query), classify(18090, image, query)
+            if (a["classIndex"], a["exit"]) != (b["classIndex"], b["exit"]):
+                sys.exit(f"{label} {query}: class {a['classIndex']} at exit {a['exit']}, CPU class {b['classIndex']} at exit {b['exit']}")
+            pa = {t["classIndex"]: t["probability"] for t in a["topK"]}
+            pb = {t["classIndex"]: t["probability"] for t in b["topK"]}
+            worst = max(worst, max(abs(pa[c] - pb[c]) for c in pa))
+    print(f"{label} vs CPU: same classes and exits; largest probability difference {worst:.2e}")
+    if worst > 1e-3:
+        sys.exit("difference above 1e-3")
 for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
     query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
-    for port, label in ((18080, "cuda"), (18090, "cpu")):
+    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
         times = []
         for i in range(200):
             start = time.perf_counter(); classify(port, images[i % len(images)], query); times.append(time.perf_counter() - start)
         times.sort()
-        print(f"{label:4} {name:10} p50 {times[100]*1000:6.2f} ms  p95 {times[190]*1000:6.2f} ms (HTTP round trip, batch 1)")
+        print(f"{label:11} {name:10} p50 {times[100]*1000:6.2f} ms  p95 {times[190]*1000:6.2f} ms (HTTP round trip, batch 1)")
 PY

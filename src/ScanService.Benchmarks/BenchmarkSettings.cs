@@ -23,6 +23,7 @@ public sealed record BenchmarkSettings
     public required double MaxDelayMilliseconds { get; init; }
     public required int QueueCapacity { get; init; }
     public required ExecutionProviderPreference Provider { get; init; }
+    public FeatureMemory FeatureMemory { get; init; } = FeatureMemory.Auto;
     public required bool Quick { get; init; }
     public required string Command { get; init; }
 

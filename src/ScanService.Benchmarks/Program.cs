@@ -21,10 +21,11 @@ var bundle = new Option<string>("--bundle") { Description = "model bundle folder
 var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => TestSet.DefaultFolder };
 var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => DefaultService(root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
+var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
-    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, capacity, bundle, data, service, provider,
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, capacity, bundle, data, service, provider, featureMemory,
 };
 command.SetAction(async (r, _) =>
 {
@@ -48,6 +49,7 @@ command.SetAction(async (r, _) =>
         MaxDelayMilliseconds = r.GetValue(maxDelay),
         QueueCapacity = r.GetValue(capacity),
         Provider = r.GetValue(provider),
+        FeatureMemory = r.GetValue(featureMemory),
         Quick = isQuick,
         Command = "scan-bench " + string.Join(' ', args),
     };
