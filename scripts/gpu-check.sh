@@ -10,6 +10,8 @@
 #                                        equal the CPU answers (probabilities within 1e-3, same class and exit)
 #                                        on the sample images, and prints latency per operating point.
 # CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
+# GPU_CHECK_PROVIDER=Cpu rehearses the whole run on a machine without a GPU (the "CUDA" services then run the CPU
+# provider with device feature memory, i.e. ONNX Runtime's allocator): it checks the script, not the GPU.
 set -euo pipefail
 mode="${1:-run}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,14 +47,18 @@ start() { # provider feature-memory port
     >"$dir/service-$1-$2.log" 2>&1 &
   echo $!
 }
-cuda_pid=$(start Cuda Auto 18080)
+provider="${GPU_CHECK_PROVIDER:-Cuda}"
+# Under CUDA the default (Auto) must choose device memory; the rehearsal has to ask for it.
+first_memory=Auto; [[ "${provider,,}" == cpu ]] && first_memory=Device
+cuda_pid=$(start "$provider" "$first_memory" 18080)
 cpu_pid=$(start Cpu Auto 18090)
-cuda_host_pid=$(start Cuda Host 18100)
+cuda_host_pid=$(start "$provider" Host 18100)
 trap 'kill $cuda_pid $cpu_pid $cuda_host_pid 2>/dev/null || true' EXIT
 
-python3 - "$dir" <<'PY'
+python3 - "$dir" "$provider" <<'PY'
 import json, sys, time, glob, os, statistics, urllib.request
 root = sys.argv[1]
+expected_provider = "CPUExecutionProvider" if sys.argv[2].lower() == "cpu" else "CUDAExecutionProvider"
 def get(port, path):
     return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10))
 def classify(port, data, query=""):
@@ -68,8 +74,8 @@ for port in (18080, 18090, 18100):
         sys.exit(f"service on {port} never became ready; see {root}/service-*.log")
 provider = get(18080, "/v1/model")["executionProvider"]
 print("CUDA service provider:", json.dumps(provider))
-if provider["name"] != "CUDAExecutionProvider":
-    sys.exit("the CUDA provider is not in use")
+if provider["name"] != expected_provider:
+    sys.exit(f"{expected_provider} is not in use")
 if provider.get("featureMemory") != "Device":
     sys.exit("feature maps are not kept on the device (featureMemory %r)" % provider.get("featureMemory"))
 images = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(root, "samples", "*.png")))]
