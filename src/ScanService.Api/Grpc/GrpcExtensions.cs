@@ -21,6 +21,10 @@ public static class GrpcExtensions
         {
             options.Interceptors.Add<StatusMappingInterceptor>();
             options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            // Without this, gRPC maps a catch-all {service}/{method} route for every HTTP method, which turns a wrong
+            // method on a two-segment REST path (GET /v1/classify) into 404 instead of 405. Unknown gRPC methods
+            // still fail as UNIMPLEMENTED: clients map the HTTP 404 they now get to it.
+            options.IgnoreUnknownServices = true;
         });
         builder.Services.AddOptions<GrpcServiceOptions>()
             .Configure<IOptions<ScanGrpcOptions>>((grpc, scan) => grpc.MaxReceiveMessageSize = scan.Value.MaxReceiveMessageBytes);

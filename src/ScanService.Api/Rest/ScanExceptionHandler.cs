@@ -15,6 +15,8 @@ namespace ScanService.Api.Rest;
 /// </summary>
 internal sealed class ScanExceptionHandler(IProblemDetailsService problemDetails, ILogger<ScanExceptionHandler> logger) : IExceptionHandler
 {
+    internal const string RetryAfterSeconds = "1";
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         // A client that went away needs no answer.
@@ -25,6 +27,8 @@ internal sealed class ScanExceptionHandler(IProblemDetailsService problemDetails
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
 
         context.Response.StatusCode = problem.Status!.Value;
+        // The queue drains in milliseconds; a second is long enough for a retry not to meet the same crowd.
+        if (problem.Status == StatusCodes.Status429TooManyRequests) context.Response.Headers.RetryAfter = RetryAfterSeconds;
         var written = await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
         // A client whose Accept header excludes JSON still learns what went wrong.
         if (!written)

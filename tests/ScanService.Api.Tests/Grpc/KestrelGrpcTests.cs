@@ -1,3 +1,5 @@
+using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
@@ -45,6 +47,21 @@ public sealed class KestrelGrpcTests : IDisposable
 
         Assert.Equal(200, answers.Select(a => a.Id).Distinct().Count());
         Assert.All(answers, a => Assert.Equal(unary[int.Parse(a.Id) % images.Count], a.Result));
+    }
+
+    [Theory]
+    [InlineData("scan.v1.ClassificationService", "Reclassify")]
+    [InlineData("scan.v9.NoSuchService", "Classify")]
+    public async Task An_unknown_method_or_service_is_UNIMPLEMENTED(string service, string method)
+    {
+        var unknown = new Method<HealthCheckRequest, HealthCheckResponse>(MethodType.Unary, service, method,
+            Marshallers.Create(r => r.ToByteArray(), HealthCheckRequest.Parser.ParseFrom),
+            Marshallers.Create(r => r.ToByteArray(), HealthCheckResponse.Parser.ParseFrom));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _channel.CreateCallInvoker().AsyncUnaryCall(unknown, null, new CallOptions(), new HealthCheckRequest()));
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
     }
 
     [Fact]

@@ -52,6 +52,7 @@ public sealed class BatchingTests : IDisposable
             () => client.ClassifyAsync(png),
             () => client.PostAsync("/v1/classify", Raw(png, "image/png")));
         await AssertProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
     }
 
     [Fact]
@@ -64,6 +65,7 @@ public sealed class BatchingTests : IDisposable
             async () => (await client.PostAsync(path, InferBody(Fp32Request(sample, 1)))).EnsureSuccessStatusCode(),
             () => client.PostAsync(path, InferBody(Fp32Request(sample, 1))));
         await AssertProtocolErrorAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

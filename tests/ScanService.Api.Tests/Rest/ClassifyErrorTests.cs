@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
@@ -100,13 +102,22 @@ public class ClassifyErrorTests(ScanApiFactory factory) : IClassFixture<ScanApiF
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
-    public async Task A_wrong_method_is_a_405_problem()
+    [Theory]
+    [InlineData("GET", "/v1/classify")]
+    [InlineData("PUT", "/v1/classify")]
+    [InlineData("GET", "/v1/classify/batch")]
+    [InlineData("DELETE", "/v1/model")]
+    [InlineData("GET", "/v2/models/fashion-mnist/infer")]
+    [InlineData("PUT", "/v2/health/ready")]
+    public async Task A_wrong_method_is_a_405_naming_the_allowed_one_in_each_protocols_error_shape(string method, string path)
     {
-        // Three segments: gRPC's catch-all route for unimplemented methods ({service}/{method}) turns wrong methods
-        // on two-segment paths into 404.
-        using var response = await _client.GetAsync("/v1/classify/batch");
+        using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotEmpty(response.Content.Headers.Allow);
+        Assert.DoesNotContain(method, response.Content.Headers.Allow);
+        if (path.StartsWith("/v1/", StringComparison.Ordinal))
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        else
+            Assert.Equal("Method Not Allowed", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 }

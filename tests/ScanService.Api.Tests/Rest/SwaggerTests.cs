@@ -13,8 +13,8 @@ public class SwaggerTests(ScanApiFactory factory) : IClassFixture<ScanApiFactory
         await OkJsonAsync<JsonElement>(await _client.GetAsync("/swagger/scanservice/swagger.json"));
 
     [Theory]
-    [InlineData("/v1/classify", "post", new[] { "200", "400", "413", "415", "503" })]
-    [InlineData("/v1/classify/batch", "post", new[] { "200", "400", "413", "415", "503" })]
+    [InlineData("/v1/classify", "post", new[] { "200", "400", "413", "415", "429", "503" })]
+    [InlineData("/v1/classify/batch", "post", new[] { "200", "400", "413", "415", "429", "503" })]
     [InlineData("/v1/model", "get", new[] { "200", "503" })]
     [InlineData("/v2", "get", new[] { "200" })]
     [InlineData("/v2/health/live", "get", new[] { "200" })]
@@ -23,8 +23,8 @@ public class SwaggerTests(ScanApiFactory factory) : IClassFixture<ScanApiFactory
     [InlineData("/v2/models/{name}/versions/{version}", "get", new[] { "200", "404", "503" })]
     [InlineData("/v2/models/{name}/ready", "get", new[] { "200", "404", "503" })]
     [InlineData("/v2/models/{name}/versions/{version}/ready", "get", new[] { "200", "404", "503" })]
-    [InlineData("/v2/models/{name}/infer", "post", new[] { "200", "400", "404", "413", "415", "503" })]
-    [InlineData("/v2/models/{name}/versions/{version}/infer", "post", new[] { "200", "400", "404", "413", "415", "503" })]
+    [InlineData("/v2/models/{name}/infer", "post", new[] { "200", "400", "404", "413", "415", "429", "503" })]
+    [InlineData("/v2/models/{name}/versions/{version}/infer", "post", new[] { "200", "400", "404", "413", "415", "429", "503" })]
     public async Task Every_route_is_documented_with_a_summary_and_its_answers(string path, string method, string[] statuses)
     {
         var operation = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty(method);

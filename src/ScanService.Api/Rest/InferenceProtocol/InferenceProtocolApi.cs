@@ -51,7 +51,8 @@ public static class InferenceProtocolApi
         .WithRequestBodyLimit(limits.MaxBatchRequestBodyBytes)
         .Produces<InferenceError>(StatusCodes.Status400BadRequest)
         .Produces<InferenceError>(StatusCodes.Status413PayloadTooLarge)
-        .Produces<InferenceError>(StatusCodes.Status415UnsupportedMediaType);
+        .Produces<InferenceError>(StatusCodes.Status415UnsupportedMediaType)
+        .Produces<InferenceError>(StatusCodes.Status429TooManyRequests);
 
     /// <summary>Server metadata: name, version and the protocol extensions supported.</summary>
     public static Ok<ServerMetadataResponse> GetServerMetadata() => TypedResults.Ok(new ServerMetadataResponse
