@@ -77,7 +77,7 @@ print("CUDA service provider:", json.dumps(provider))
 if provider["name"] != expected_provider:
     sys.exit(f"{expected_provider} is not in use")
 if provider.get("featureMemory") != "Device":
-    sys.exit("feature maps are not kept on the device (featureMemory %r)" % provider.get("featureMemory"))
+    sys.exit("feature maps are not kept on the device (featureMemory %r); the model load line in %s/service-*-Auto.log says why" % (provider.get("featureMemory"), root))
 images = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(root, "samples", "*.png")))]
 model = get(18090, "/v1/model")
 host_memory = get(18100, "/v1/model")["executionProvider"].get("featureMemory")

@@ -73,9 +73,9 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
                 var bundle = ModelBundle.Load(path);
                 var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory);
                 model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory);
-                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory, operating points {Points}, default {Default}",
+                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), operating points {Points}, default {Default}",
                     model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                    engine.ExitCount, engine.FeatureMemory, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+                    engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
             }
             catch (Exception e) when (e is BundleValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {

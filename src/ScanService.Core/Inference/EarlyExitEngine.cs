@@ -33,8 +33,10 @@ public sealed class EarlyExitEngine : IDisposable
     public int SampleSize => Manifest.Input.PixelsPerSample;
     /// <summary>Where feature maps live between graphs (<see cref="FeatureMemory.Host"/> or <see cref="FeatureMemory.Device"/>).</summary>
     public FeatureMemory FeatureMemory => _store.Kind;
+    /// <summary>Why the feature maps live where they do: for the log.</summary>
+    public string FeatureMemoryReason { get; }
 
-    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, FeatureStore? deviceStore)
+    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, FeatureStore? deviceStore, string featureMemoryReason)
     {
         _bundle = bundle;
         Provider = provider;
@@ -45,6 +47,7 @@ public sealed class EarlyExitEngine : IDisposable
         _inputRowShape = [input.Channels, input.Height, input.Width];
         _featureRowShapes = bundle.Manifest.Stages.Select(st => st.Graph.Output.Shape.Skip(1).ToArray()).ToArray();
         _store = deviceStore ?? _host;
+        FeatureMemoryReason = featureMemoryReason;
         // The monolithic graph is the benchmark's baseline; the service only needs it when asked.
         _monolithic = new Lazy<InferenceSession>(() => Open(bundle, bundle.Manifest.Monolithic, provider), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -70,9 +73,34 @@ public sealed class EarlyExitEngine : IDisposable
             var stages = m.Stages.Select(s => OpenTracked(s.Graph)).ToArray();
             var attention = m.Exits.Select(e => e.Attention is null ? null : OpenTracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => OpenTracked(e.Classifier)).ToArray();
-            if (featureMemory == FeatureMemory.Device || (featureMemory == FeatureMemory.Auto && provider.IsCuda))
+            string reason;
+            if (featureMemory == FeatureMemory.Device)
+            {
                 deviceStore = DeviceFeatureStore.Create(provider);
-            return new EarlyExitEngine(bundle, provider, stages, attention, classifiers, deviceStore);
+                reason = "device memory requested";
+            }
+            else if (featureMemory == FeatureMemory.Host)
+            {
+                reason = "host memory requested";
+            }
+            else if (!provider.IsCuda)
+            {
+                reason = "the CPU provider reads host arrays in place";
+            }
+            else
+            {
+                // Auto must never cost the service its model: without device blocks, host arrays still work.
+                try
+                {
+                    deviceStore = DeviceFeatureStore.Create(provider);
+                    reason = "CUDA: features stay on the device, only logits come back";
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    reason = $"CUDA device memory could not be set up ({e.Message.Split('\n')[0]}); features go through host memory";
+                }
+            }
+            return new EarlyExitEngine(bundle, provider, stages, attention, classifiers, deviceStore, reason);
         }
         catch
         {

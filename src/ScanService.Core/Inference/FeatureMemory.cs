@@ -216,14 +216,32 @@ internal sealed class DeviceFeatureStore : FeatureStore
         try
         {
             if (!provider.IsCuda) return new DeviceFeatureStore(OrtAllocator.DefaultInstance, false, gather);
-            using var cuda = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, provider.DeviceId, OrtMemType.Default);
-            return new DeviceFeatureStore(new OrtAllocator(gather, cuda), true, gather);
+            return new DeviceFeatureStore(CudaAllocator(gather, provider.DeviceId), true, gather);
         }
         catch
         {
             gather.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The session's allocator for the CUDA device: its arena, looked up by device (tried as either allocator type).</summary>
+    private static OrtAllocator CudaAllocator(InferenceSession session, int deviceId)
+    {
+        OnnxRuntimeException? failure = null;
+        foreach (var type in new[] { OrtAllocatorType.ArenaAllocator, OrtAllocatorType.DeviceAllocator })
+        {
+            using var info = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, type, deviceId, OrtMemType.Default);
+            try
+            {
+                return new OrtAllocator(session, info);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                failure = e;
+            }
+        }
+        throw failure!;
     }
 
     public override FeatureBlock Allocate(int rows, long[] rowShape) => FeatureBlock.Allocated(_allocator, rows, rowShape);
