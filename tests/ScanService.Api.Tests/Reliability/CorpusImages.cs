@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using SkiaSharp;
 using Mnist = ScanService.Api.Tests.Rest.FashionMnistImages;
 
@@ -64,7 +63,7 @@ internal static class CorpusImages
     }
 
     /// <summary>A GIF89a of the image with a 256-entry grey palette (Skia has no GIF encoder).</summary>
-    public static byte[] Gif(int index) => GifWriter.Grey(Mnist.Pixels(index), Side, Side);
+    public static byte[] Gif(int index) => BitmapFiles.GreyGif(Mnist.Pixels(index), Side, Side);
 
     /// <summary>One pixel, the smallest image there is.</summary>
     public static byte[] OnePixelPng()
@@ -116,7 +115,7 @@ internal static class CorpusImages
         var gif = Gif(0);
         BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(6), width);
         BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(8), height);
-        var descriptor = GifWriter.FirstImageDescriptor(gif);
+        var descriptor = BitmapFiles.FirstImageDescriptor(gif);
         BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(descriptor + 5), width);
         BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(descriptor + 7), height);
         return gif;
@@ -170,7 +169,7 @@ internal static class CorpusImages
     public static byte[] GifWithInvalidLzwCodeSize()
     {
         var gif = Gif(0);
-        gif[GifWriter.FirstImageDescriptor(gif) + 10] = 12;
+        gif[BitmapFiles.FirstImageDescriptor(gif) + 10] = 12;
         return gif;
     }
 
@@ -184,14 +183,7 @@ internal static class CorpusImages
 
     // ---- encoding ----
 
-    private static SKBitmap Grey(int index)
-    {
-        var bitmap = new SKBitmap(Side, Side, SKColorType.Gray8, SKAlphaType.Opaque);
-        var target = bitmap.GetPixelSpan();
-        var pixels = Mnist.Pixels(index);
-        for (var y = 0; y < Side; y++) pixels.AsSpan(y * Side, Side).CopyTo(target.Slice(y * bitmap.RowBytes, Side));
-        return bitmap;
-    }
+    private static SKBitmap Grey(int index) => FashionMnistTestSet.GreyBitmap(index);
 
     private static SKBitmap Colour(int index, bool alpha)
     {
@@ -216,89 +208,6 @@ internal static class CorpusImages
     }
 }
 
-/// <summary>PNG chunks by hand: written with their CRC, parsed, and re-sealed after surgery.</summary>
-internal static class PngChunks
-{
-    public static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
-    /// <summary>One chunk of an encoded PNG: where it starts (its length field), its data's offset and length, and its type.</summary>
-    public readonly record struct Chunk(int Offset, int DataOffset, int Length, string Type)
-    {
-        public int End => DataOffset + Length + 4;
-    }
-
-    public static byte[] Write(params (string Type, byte[] Data)[] chunks)
-    {
-        using var stream = new MemoryStream();
-        stream.Write(Signature);
-        Span<byte> word = stackalloc byte[4];
-        foreach (var (type, data) in chunks)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(word, (uint)data.Length);
-            stream.Write(word);
-            byte[] typeAndData = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
-            stream.Write(typeAndData);
-            BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
-            stream.Write(word);
-        }
-        return stream.ToArray();
-    }
-
-    public static byte[] Ihdr(uint width, uint height, byte bitDepth, byte colourType)
-    {
-        var data = new byte[13];
-        BinaryPrimitives.WriteUInt32BigEndian(data, width);
-        BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(4), height);
-        data[8] = bitDepth;
-        data[9] = colourType;
-        return data;
-    }
-
-    /// <summary>Scanlines with filter type 0, zlib-compressed as IDAT holds them.</summary>
-    public static byte[] Idat(IEnumerable<byte[]> rows)
-    {
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            foreach (var row in rows)
-            {
-                zlib.WriteByte(0);
-                zlib.Write(row);
-            }
-        }
-        return compressed.ToArray();
-    }
-
-    /// <summary>The chunks of a well-formed PNG, in order; stops at the first length that runs past the data.</summary>
-    public static List<Chunk> Parse(byte[] png)
-    {
-        var chunks = new List<Chunk>();
-        var at = Signature.Length;
-        while (at + 12 <= png.Length)
-        {
-            var length = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at));
-            if (length > png.Length - at - 12) break;
-            chunks.Add(new Chunk(at, at + 8, (int)length, System.Text.Encoding.ASCII.GetString(png, at + 4, 4)));
-            at += 12 + (int)length;
-        }
-        return chunks;
-    }
-
-    public static void FixCrc(byte[] png, Chunk chunk) =>
-        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(chunk.DataOffset + chunk.Length), Crc32(png.AsSpan(chunk.Offset + 4, chunk.Length + 4)));
-
-    public static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
-    }
-}
-
 /// <summary>JPEG marker segments: where they are in an encoded image.</summary>
 internal static class JpegSegments
 {
@@ -320,82 +229,4 @@ internal static class JpegSegments
 
     public static int? Find(byte[] jpeg, Func<byte, bool> marker) =>
         Before(jpeg).Where(s => marker(s.Marker)).Select(s => (int?)s.Offset).FirstOrDefault();
-}
-
-/// <summary>
-/// GIF89a with a 256-entry grey palette. The LZW coder sends a clear code every 250 literals, so the code table
-/// never outgrows 9-bit codes and no dictionary matching is needed: valid, if uncompressed, image data.
-/// </summary>
-internal static class GifWriter
-{
-    public static byte[] Grey(byte[] pixels, int width, int height)
-    {
-        using var gif = new MemoryStream();
-        gif.Write("GIF89a"u8);
-        Write16(gif, width);
-        Write16(gif, height);
-        gif.WriteByte(0xF7); // global colour table of 2^(7+1) entries, 8-bit colour resolution
-        gif.WriteByte(0); // background colour index
-        gif.WriteByte(0); // pixel aspect ratio
-        for (var i = 0; i < 256; i++) gif.Write([(byte)i, (byte)i, (byte)i]);
-        gif.WriteByte(0x2C); // image descriptor
-        Write16(gif, 0);
-        Write16(gif, 0);
-        Write16(gif, width);
-        Write16(gif, height);
-        gif.WriteByte(0); // no local colour table, not interlaced
-        gif.WriteByte(8); // LZW minimum code size
-        var lzw = Lzw(pixels);
-        for (var i = 0; i < lzw.Length; i += 255)
-        {
-            var n = Math.Min(255, lzw.Length - i);
-            gif.WriteByte((byte)n);
-            gif.Write(lzw, i, n);
-        }
-        gif.WriteByte(0); // block terminator
-        gif.WriteByte(0x3B); // trailer
-        return gif.ToArray();
-    }
-
-    /// <summary>Offset of the first image descriptor (0x2C) of a GIF written by <see cref="Grey"/>.</summary>
-    public static int FirstImageDescriptor(byte[] gif)
-    {
-        var packed = gif[10];
-        var table = (packed & 0x80) != 0 ? 3 << ((packed & 7) + 1) : 0;
-        var at = 13 + table;
-        return gif[at] == 0x2C ? at : throw new InvalidDataException("the GIF does not start its data with an image descriptor");
-    }
-
-    private static byte[] Lzw(byte[] indices)
-    {
-        const int Clear = 256, End = 257, Width = 9;
-        var codes = new List<int> { Clear };
-        for (var i = 0; i < indices.Length; i++)
-        {
-            if (i > 0 && i % 250 == 0) codes.Add(Clear);
-            codes.Add(indices[i]);
-        }
-        codes.Add(End);
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var code in codes)
-        {
-            buffer |= code << bits;
-            bits += Width;
-            while (bits >= 8)
-            {
-                bytes.Add((byte)buffer);
-                buffer >>= 8;
-                bits -= 8;
-            }
-        }
-        if (bits > 0) bytes.Add((byte)buffer);
-        return [.. bytes];
-    }
-
-    private static void Write16(Stream stream, int value)
-    {
-        stream.WriteByte((byte)value);
-        stream.WriteByte((byte)(value >> 8));
-    }
 }

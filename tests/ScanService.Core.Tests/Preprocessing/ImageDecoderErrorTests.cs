@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ScanService.Core.Bundle;
 using ScanService.Core.Preprocessing;
 using SkiaSharp;
+using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Preprocessing;
 
@@ -101,9 +102,9 @@ public class ImageDecoderErrorTests
     [Fact]
     public void Png_header_declaring_ten_billion_pixels_is_refused_before_allocating()
     {
-        var bomb = EncodedImages.PngFromChunks(
-            ("IHDR", EncodedImages.Ihdr(100_000, 100_000, bitDepth: 8, colorType: 2)),
-            ("IDAT", EncodedImages.Idat([new byte[3 * 16]])),
+        var bomb = PngChunks.Write(
+            ("IHDR", PngChunks.Ihdr(100_000, 100_000, bitDepth: 8, colourType: 2)),
+            ("IDAT", PngChunks.Idat([new byte[3 * 16]])),
             ("IEND", []));
         Decoder.Decode(EncodedImages.Png(2, 2, Gradient), new DecodeTarget(ColorMode.Rgb, 2, 2)); // warm up Skia
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
@@ -144,8 +145,8 @@ public class ImageDecoderErrorTests
             "png" => EncodedImages.Png(Size, Size, Gradient),
             "jpeg" => EncodedImages.Jpeg(Size, Size, Gradient),
             "webp" => EncodedImages.LosslessWebp(Size, Size, Gradient),
-            "bmp" => EncodedImages.Bmp24(Size, Size, Gradient),
-            "gif" => EncodedImages.Gif(Size, Size, [SKColors.Black, SKColors.Red, SKColors.Blue, SKColors.White],
+            "bmp" => BitmapFiles.Bmp24(Size, Size, Gradient),
+            "gif" => BitmapFiles.Gif(Size, Size, [SKColors.Black, SKColors.Red, SKColors.Blue, SKColors.White],
                 Enumerable.Range(0, Size * Size).Select(i => (byte)(i % 4)).ToArray()),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };

@@ -1,6 +1,7 @@
 using ScanService.Core.Bundle;
 using ScanService.Core.Preprocessing;
 using SkiaSharp;
+using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Preprocessing;
 
@@ -53,7 +54,7 @@ public class ImageDecoderFormatTests
     [Fact]
     public void Bmp_written_by_hand_with_bottom_up_padded_rows_comes_back_exactly()
     {
-        var pixels = Decoder.Decode(EncodedImages.Bmp24(3, 2, SixAt), RgbThreeByTwo);
+        var pixels = Decoder.Decode(BitmapFiles.Bmp24(3, 2, SixAt), RgbThreeByTwo);
 
         Assert.Equal(SixAsPlanes(), pixels);
     }
@@ -74,7 +75,7 @@ public class ImageDecoderFormatTests
     public void Gif_decodes_its_first_frame_only()
     {
         SKColor[] palette = [SKColors.Black, new(255, 0, 0), new(0, 0, 255), SKColors.White];
-        var gif = EncodedImages.Gif(2, 2, palette, [0, 1, 2, 3], [3, 3, 3, 3]);
+        var gif = BitmapFiles.Gif(2, 2, palette, [0, 1, 2, 3], [3, 3, 3, 3]);
 
         var pixels = Decoder.Decode(gif, new DecodeTarget(ColorMode.Rgb, 2, 2));
 
@@ -90,7 +91,7 @@ public class ImageDecoderFormatTests
     [Fact]
     public void Decoding_reports_format_and_size()
     {
-        var info = Decoder.Decode(EncodedImages.Bmp24(3, 2, SixAt), RgbThreeByTwo, new byte[18]);
+        var info = Decoder.Decode(BitmapFiles.Bmp24(3, 2, SixAt), RgbThreeByTwo, new byte[18]);
 
         Assert.Equal(new DecodedImageInfo(ImageFormat.Bmp, 3, 2), info);
     }
@@ -162,9 +163,9 @@ public class ImageDecoderFormatTests
             0xC8, 0xC8, 0x64, 0x64, 0x32, 0x32, 0xFF, 0xFF, // (200, 100, 50), opaque
             0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, // white, alpha 0
         ];
-        var png = EncodedImages.PngFromChunks(
-            ("IHDR", EncodedImages.Ihdr(2, 1, bitDepth: 16, colorType: 6)),
-            ("IDAT", EncodedImages.Idat([row])),
+        var png = PngChunks.Write(
+            ("IHDR", PngChunks.Ihdr(2, 1, bitDepth: 16, colourType: 6)),
+            ("IDAT", PngChunks.Idat([row])),
             ("IEND", []));
 
         var pixels = Decoder.Decode(png, new DecodeTarget(ColorMode.Rgb, 1, 2));
@@ -176,9 +177,9 @@ public class ImageDecoderFormatTests
     public void Sixteen_bit_grey_png_is_reduced_to_8_bits()
     {
         byte[] row = [0x00, 0x00, 0x80, 0x80, 0xFF, 0xFF];
-        var png = EncodedImages.PngFromChunks(
-            ("IHDR", EncodedImages.Ihdr(3, 1, bitDepth: 16, colorType: 0)),
-            ("IDAT", EncodedImages.Idat([row])),
+        var png = PngChunks.Write(
+            ("IHDR", PngChunks.Ihdr(3, 1, bitDepth: 16, colourType: 0)),
+            ("IDAT", PngChunks.Idat([row])),
             ("IEND", []));
 
         var pixels = Decoder.Decode(png, new DecodeTarget(ColorMode.Grayscale, 1, 3));

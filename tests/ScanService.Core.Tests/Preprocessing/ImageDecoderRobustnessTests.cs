@@ -1,6 +1,7 @@
 using ScanService.Core.Bundle;
 using ScanService.Core.Preprocessing;
 using SkiaSharp;
+using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Preprocessing;
 
@@ -19,8 +20,8 @@ public class ImageDecoderRobustnessTests
         "png" => EncodedImages.Png(8, 8, Pattern),
         "jpeg" => EncodedImages.Jpeg(8, 8, Pattern),
         "webp" => EncodedImages.LosslessWebp(8, 8, Pattern),
-        "bmp" => EncodedImages.Bmp24(8, 8, Pattern),
-        "gif" => EncodedImages.Gif(8, 8, [SKColors.Black, SKColors.Red, SKColors.Blue, SKColors.White],
+        "bmp" => BitmapFiles.Bmp24(8, 8, Pattern),
+        "gif" => BitmapFiles.Gif(8, 8, [SKColors.Black, SKColors.Red, SKColors.Blue, SKColors.White],
             Enumerable.Range(0, 64).Select(i => (byte)(i % 4)).ToArray()),
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
