@@ -243,17 +243,17 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     /// <summary>Runs one stage on a batch, its exit head on the rows that need it, answers those that leave and queues the rest.</summary>
     private void RunBatch(int stage, List<QueuedSample> batch, List<QueuedSample> scratch, List<FeatureRow> rows)
     {
-        // Cancelled while queued: their work is not done.
+        // Cancelled while queued: their work is not done. One pass decides each sample once, so that a cancellation
+        // arriving meanwhile cannot take a sample out of the batch without its being dropped (and released).
         scratch.Clear();
-        foreach (var sample in batch)
+        var kept = 0;
+        for (var i = 0; i < batch.Count; i++)
         {
-            if (sample.Request.Abandoned) scratch.Add(sample);
+            if (batch[i].Request.Abandoned) scratch.Add(batch[i]);
+            else batch[kept++] = batch[i];
         }
-        if (scratch.Count > 0)
-        {
-            batch.RemoveAll(s => s.Request.Abandoned);
-            Drop(scratch);
-        }
+        batch.RemoveRange(kept, batch.Count - kept);
+        if (scratch.Count > 0) Drop(scratch);
         var finished = scratch.Count;
         var survivors = new List<QueuedSample>(batch.Count);
         var answers = new List<(QueuedSample Sample, Prediction Answer)>(batch.Count);

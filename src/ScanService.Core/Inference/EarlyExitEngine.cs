@@ -74,9 +74,19 @@ public sealed class EarlyExitEngine : IDisposable
             var attention = m.Exits.Select(e => e.Attention is null ? null : OpenTracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => OpenTracked(e.Classifier)).ToArray();
             string reason;
+            var unaligned = FirstUnalignedRow(bundle.Manifest);
             if (featureMemory == FeatureMemory.Device)
             {
-                deviceStore = DeviceFeatureStore.Create(provider);
+                if (unaligned is not null)
+                    throw new InvalidOperationException($"device feature memory needs feature rows of a multiple of 16 bytes: {unaligned}");
+                try
+                {
+                    deviceStore = DeviceFeatureStore.Create(provider);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new InvalidOperationException($"device feature memory could not be set up: {FirstLine(e.Message)}", e);
+                }
                 reason = "device memory requested";
             }
             else if (featureMemory == FeatureMemory.Host)
@@ -86,6 +96,10 @@ public sealed class EarlyExitEngine : IDisposable
             else if (!provider.IsCuda)
             {
                 reason = "the CPU provider reads host arrays in place";
+            }
+            else if (unaligned is not null)
+            {
+                reason = $"CUDA, but {unaligned}: views at row offsets would not be 16-byte aligned; features go through host memory";
             }
             else
             {
@@ -97,7 +111,7 @@ public sealed class EarlyExitEngine : IDisposable
                 }
                 catch (OnnxRuntimeException e)
                 {
-                    reason = $"CUDA device memory could not be set up ({e.Message.Split('\n')[0]}); features go through host memory";
+                    reason = $"CUDA device memory could not be set up ({FirstLine(e.Message)}); features go through host memory";
                 }
             }
             return new EarlyExitEngine(bundle, provider, stages, attention, classifiers, deviceStore, reason);
@@ -108,6 +122,22 @@ public sealed class EarlyExitEngine : IDisposable
             foreach (var session in opened) session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The first stage whose feature rows are not a multiple of 16 bytes, described, or null. Batches run on views that
+    /// start at any row of a block, and device kernels may need 16-byte-aligned pointers; the blocks themselves are.
+    /// </summary>
+    private static string? FirstUnalignedRow(ModelManifest manifest) =>
+        manifest.Stages.Select((s, k) => (Stage: k + 1, Bytes: s.Graph.Output.Shape.Skip(1).Aggregate(1L, (a, d) => a * d) * sizeof(float)))
+            .Where(r => r.Bytes % 16 != 0)
+            .Select(r => $"stage {r.Stage}'s rows are {r.Bytes} bytes")
+            .FirstOrDefault();
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return end < 0 ? message : message[..end];
     }
 
     private static InferenceSession Open(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider)
@@ -330,14 +360,19 @@ public sealed class EarlyExitEngine : IDisposable
         Execute(_classifiers[exit], classifier, runOptions);
     }
 
-    private static void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions)
-    {
-        binding.SynchronizeBoundInputs();
+    /// <summary>
+    /// Runs a bound graph. No SynchronizeBoundInputs/Outputs: under CUDA they synchronise the whole device (every
+    /// thread's work) and are only needed for memory another CUDA stream wrote or will read. Here every device input
+    /// was written by an earlier run, which waited for its stream before returning, a host input is copied when it is
+    /// bound, and this run waits for its own stream before it returns.
+    /// </summary>
+    private static void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions) =>
         session.RunWithBinding(runOptions, binding);
-        binding.SynchronizeBoundOutputs();
-    }
 
     // ---- Stage-level primitives: what the dynamic batcher (Batching/) composes across requests. ----
+
+    /// <summary>Device blocks allocated and not yet freed (0 with host memory): for tests that look for leaks.</summary>
+    internal int LiveDeviceBlocks => _store is DeviceFeatureStore device ? device.LiveBlocks : 0;
 
     /// <summary>Shape of one preprocessed sample (C, H, W): the rows of a request's pixels.</summary>
     internal long[] InputRowShape => _inputRowShape;

@@ -35,10 +35,13 @@ internal sealed class FeatureBlock : IDisposable
     private readonly int _offset;
     private readonly ArrayPool<float>? _pool;
     private readonly OrtMemoryAllocation? _allocation;
+    private readonly OrtMemoryInfo? _location;
+    private readonly DeviceFeatureStore? _owner;
     private readonly long[] _rowShape;
     private bool _disposed;
 
-    private FeatureBlock(long[] rowShape, int rows, float[]? array, int offset, ArrayPool<float>? pool, OrtMemoryAllocation? allocation)
+    private FeatureBlock(long[] rowShape, int rows, float[]? array, int offset, ArrayPool<float>? pool,
+        OrtMemoryAllocation? allocation = null, OrtMemoryInfo? location = null, DeviceFeatureStore? owner = null)
     {
         _rowShape = rowShape;
         RowSize = checked((int)rowShape.Aggregate(1L, (a, d) => a * d));
@@ -47,21 +50,24 @@ internal sealed class FeatureBlock : IDisposable
         _offset = offset;
         _pool = pool;
         _allocation = allocation;
+        _location = location;
+        _owner = owner;
     }
 
     /// <summary>Rows of a managed array the caller keeps (a request's pixels): never returned anywhere.</summary>
-    public static FeatureBlock OverArray(float[] array, int offset, int rows, long[] rowShape) => new(rowShape, rows, array, offset, null, null);
+    public static FeatureBlock OverArray(float[] array, int offset, int rows, long[] rowShape) => new(rowShape, rows, array, offset, null);
 
     internal static FeatureBlock Rented(ArrayPool<float> pool, int rows, long[] rowShape)
     {
         var rowSize = checked((int)rowShape.Aggregate(1L, (a, d) => a * d));
-        return new FeatureBlock(rowShape, rows, pool.Rent(checked(rows * rowSize)), 0, pool, null);
+        return new FeatureBlock(rowShape, rows, pool.Rent(checked(rows * rowSize)), 0, pool);
     }
 
-    internal static FeatureBlock Allocated(OrtAllocator allocator, int rows, long[] rowShape)
+    /// <summary>Rows in memory from <paramref name="allocator"/>, which is at <paramref name="location"/>; <paramref name="owner"/> hears when they are freed.</summary>
+    internal static FeatureBlock Allocated(OrtAllocator allocator, OrtMemoryInfo location, DeviceFeatureStore owner, int rows, long[] rowShape)
     {
         var bytes = checked((uint)(rows * rowShape.Aggregate(1L, (a, d) => a * d) * sizeof(float)));
-        return new FeatureBlock(rowShape, rows, null, 0, null, allocator.Allocate(Math.Max(bytes, 1u)));
+        return new FeatureBlock(rowShape, rows, null, 0, null, allocator.Allocate(Math.Max(bytes, 1u)), location, owner);
     }
 
     public int Rows { get; }
@@ -94,7 +100,7 @@ internal sealed class FeatureBlock : IDisposable
         // The allocation's handle is the device address (the managed API keeps its Pointer internal). Views never
         // outlive the block: each is disposed after the run it was made for, before the block can be.
         var start = allocation.DangerousGetHandle() + (nint)first * RowSize * sizeof(float);
-        return OrtValue.CreateTensorValueWithData(allocation.Info, TensorElementType.Float, shape, start, (long)count * RowSize * sizeof(float));
+        return OrtValue.CreateTensorValueWithData(_location!, TensorElementType.Float, shape, start, (long)count * RowSize * sizeof(float));
     }
 
     public void Dispose()
@@ -102,7 +108,9 @@ internal sealed class FeatureBlock : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (_pool is not null) _pool.Return(_array!);
-        _allocation?.Dispose();
+        if (_allocation is null) return;
+        _allocation.Dispose();
+        _owner!.BlockFreed();
     }
 }
 
@@ -191,19 +199,26 @@ internal sealed class DeviceFeatureStore : FeatureStore
     private const string Output = "rows";
 
     private readonly OrtAllocator _allocator;
+    private readonly OrtMemoryInfo _location;
     private readonly bool _ownsAllocator;
     private readonly InferenceSession _gather;
     private readonly RunOptions _runOptions = new();
+    // Blocks still allocated: the allocator (and the session whose arena it is) must outlive every one of them, or
+    // freeing a block would call into a released allocator. Dispose defers the release until the last is freed.
+    private readonly Lock _gate = new();
+    private int _liveBlocks;
+    private bool _disposed;
 
     private DeviceFeatureStore(OrtAllocator allocator, bool ownsAllocator, InferenceSession gather)
     {
         _allocator = allocator;
+        _location = allocator.Info;
         _ownsAllocator = ownsAllocator;
         _gather = gather;
     }
 
     public override FeatureMemory Kind => FeatureMemory.Device;
-    public override OrtMemoryInfo OutputLocation => _allocator.Info;
+    public override OrtMemoryInfo OutputLocation => _location;
 
     /// <summary>
     /// A store on <paramref name="provider"/>'s device. Under CUDA the blocks come from the device allocator (arena)
@@ -244,7 +259,39 @@ internal sealed class DeviceFeatureStore : FeatureStore
         throw failure!;
     }
 
-    public override FeatureBlock Allocate(int rows, long[] rowShape) => FeatureBlock.Allocated(_allocator, rows, rowShape);
+    public override FeatureBlock Allocate(int rows, long[] rowShape)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _liveBlocks++;
+        }
+        try
+        {
+            return FeatureBlock.Allocated(_allocator, _location, this, rows, rowShape);
+        }
+        catch
+        {
+            BlockFreed();
+            throw;
+        }
+    }
+
+    /// <summary>Blocks allocated and not yet freed: zero whenever no work is in flight.</summary>
+    internal int LiveBlocks
+    {
+        get
+        {
+            lock (_gate) return _liveBlocks;
+        }
+    }
+
+    internal void BlockFreed()
+    {
+        bool release;
+        lock (_gate) release = --_liveBlocks == 0 && _disposed;
+        if (release) ReleaseNative();
+    }
 
     public override void Gather(FeatureBlock source, ReadOnlySpan<int> sourceRows, FeatureBlock destination, int destinationRow)
     {
@@ -257,9 +304,8 @@ internal sealed class DeviceFeatureStore : FeatureStore
         binding.BindInput(Data, data);
         binding.BindInput(Indices, index);
         binding.BindOutput(Output, output);
-        binding.SynchronizeBoundInputs();
+        // No SynchronizeBound*: see EarlyExitEngine.Execute.
         _gather.RunWithBinding(_runOptions, binding);
-        binding.SynchronizeBoundOutputs();
     }
 
     /// <summary>The ONNX model of one Gather along the batch axis, for float tensors of any rank.</summary>
@@ -284,9 +330,21 @@ internal sealed class DeviceFeatureStore : FeatureStore
 
     public override void Dispose()
     {
+        bool release;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            release = _liveBlocks == 0;
+        }
+        if (release) ReleaseNative();
+        base.Dispose();
+    }
+
+    private void ReleaseNative()
+    {
         if (_ownsAllocator) _allocator.Dispose();
         _gather.Dispose();
         _runOptions.Dispose();
-        base.Dispose();
     }
 }

@@ -79,6 +79,58 @@ public sealed class FeatureMemoryTests : IDisposable
 
         for (var r = 0; r < work.Length; r++) AssertSame(_host.Run(Sample(work[r].Image), 1, work[r].Plan)[0], answers[r][0]);
         Assert.Equal(0, batcher.Pending);
+        Assert.Equal(0, _device.LiveDeviceBlocks);
+    }
+
+    [Fact]
+    public async Task Requests_cancelled_at_any_moment_leave_no_device_block_and_no_queue_place_behind()
+    {
+        var plan = MedianThresholds();
+        await using var batcher = new DynamicBatcher(_device, new BatchingOptions { MaxBatchSize = 8, MaxDelayMilliseconds = 1 });
+        var random = new Random(5);
+        var calls = new List<Task>();
+        for (var r = 0; r < 300; r++)
+        {
+            var cancel = new CancellationTokenSource();
+            var count = 1 + random.Next(4);
+            var first = random.Next(Samples - count);
+            var call = batcher.ClassifyAsync(_input.AsMemory(first * _host.SampleSize, count * _host.SampleSize), count, plan, cancel.Token);
+            // Cancelled before, while or after its samples run: at once, after a spin, or never.
+            switch (random.Next(3))
+            {
+                case 0: cancel.Cancel(); break;
+                case 1: _ = Task.Run(async () => { await Task.Delay(random.Next(3)); await cancel.CancelAsync(); }); break;
+            }
+            calls.Add(call.ContinueWith(_ => cancel.Dispose(), TaskScheduler.Default));
+        }
+        await Task.WhenAll(calls);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((batcher.Pending > 0 || _device.LiveDeviceBlocks > 0) && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(0, batcher.Pending);
+        Assert.Equal(0, _device.LiveDeviceBlocks);
+        Assert.True(batcher.DroppedSamples > 0, "some cancellation should have caught samples queued or in flight");
+    }
+
+    [Fact]
+    public void Engine_runs_free_every_device_block_they_allocate()
+    {
+        _device.Run(_input, Samples, MedianThresholds());
+        _device.Run(_input, Samples, _host.Resolve(new InferenceOptions { Ensemble = true }));
+        Assert.Equal(0, _device.LiveDeviceBlocks);
+    }
+
+    [Fact]
+    public void A_block_freed_after_its_store_is_disposed_is_freed_safely_and_the_store_takes_no_more()
+    {
+        var store = DeviceFeatureStore.Create(Cpu);
+        var block = store.Allocate(2, [4]);
+        store.Dispose();
+
+        Assert.Equal(1, store.LiveBlocks);
+        Assert.Throws<ObjectDisposedException>(() => store.Allocate(1, [4]));
+        block.Dispose();
+        Assert.Equal(0, store.LiveBlocks);
     }
 
     [Theory]
