@@ -257,9 +257,11 @@ public static class BadInputCorpus
             await call.RequestStream.WriteAsync(Request("after", good));
             await call.RequestStream.CompleteAsync();
         }
-        catch (RpcException)
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
         {
-            // The server ended the call while the client still sent; the response stream carries the status it ended with.
+            // The server ended the call while the client still sent (a reset stream surfaces from the write as an
+            // HttpProtocolException, an IOException, when the client has not yet read the call's end); the response
+            // stream carries the status the call ended with.
         }
         try
         {
