@@ -35,7 +35,7 @@ public static class FashionMnistTestSet
     public static int Label(int index) => AllLabels.Value[index];
 
     /// <summary>The first <paramref name="count"/> labels.</summary>
-    public static int[] Labels(int count) => AllLabels.Value.AsSpan(0, count).ToArray().Select(b => (int)b).ToArray();
+    public static int[] Labels(int count) => AllLabels.Value.Take(count).Select(b => (int)b).ToArray();
 
     /// <summary>Test image <paramref name="index"/> as an 8-bit grey bitmap; the caller disposes it.</summary>
     public static SKBitmap GreyBitmap(int index)

@@ -220,7 +220,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
         if (swept.Count > 0)
         {
-            foreach (var sample in swept) sample.Input.Block.Release();
+            ReleaseInputs(swept);
             foreach (var observer in _serving) observer.QueueDepthChanged(depth);
         }
         return turn;
@@ -236,7 +236,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 
     private void Drop(List<QueuedSample> samples)
     {
-        foreach (var sample in samples) sample.Input.Block.Release();
+        ReleaseInputs(samples);
         Interlocked.Add(ref _dropped, samples.Count);
     }
 
@@ -277,7 +277,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 output = _engine.RunStage(stage, rows);
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 foreach (var observer in _inference) observer.StageCompleted(stage + 1, count, elapsed);
-                ReleaseSources(batch);
+                ReleaseInputs(batch);
                 sourcesReleased = true;
 
                 var classes = _engine.ClassCount;
@@ -317,7 +317,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             survivors.Clear();
             answers.Clear();
             if (output is not null) output.References = 0;
-            if (!sourcesReleased) ReleaseSources(batch);
+            if (!sourcesReleased) ReleaseInputs(batch);
         }
         finally
         {
@@ -369,9 +369,10 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         return heads;
     }
 
-    private static void ReleaseSources(List<QueuedSample> batch)
+    /// <summary>Each sample has read (or will never read) its input row: its block loses a reader.</summary>
+    private static void ReleaseInputs(List<QueuedSample> samples)
     {
-        foreach (var sample in batch) sample.Input.Block.Release();
+        foreach (var sample in samples) sample.Input.Block.Release();
     }
 
     private void ReportFirstWaits(List<QueuedSample> batch, long formed)

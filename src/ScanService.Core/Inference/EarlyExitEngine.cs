@@ -36,7 +36,7 @@ public sealed class EarlyExitEngine : IDisposable
     /// <summary>Why the feature maps live where they do: for the log.</summary>
     public string FeatureMemoryReason { get; }
 
-    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, FeatureStore? deviceStore, string featureMemoryReason)
+    private EarlyExitEngine(ModelBundle bundle, ExecutionProviderChoice provider, InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, DeviceFeatureStore? deviceStore, string featureMemoryReason)
     {
         _bundle = bundle;
         Provider = provider;
@@ -46,7 +46,7 @@ public sealed class EarlyExitEngine : IDisposable
         var input = bundle.Manifest.Input;
         _inputRowShape = [input.Channels, input.Height, input.Width];
         _featureRowShapes = bundle.Manifest.Stages.Select(st => st.Graph.Output.Shape.Skip(1).ToArray()).ToArray();
-        _store = deviceStore ?? _host;
+        _store = (FeatureStore?)deviceStore ?? _host;
         FeatureMemoryReason = featureMemoryReason;
         // The monolithic graph is the benchmark's baseline; the service only needs it when asked.
         _monolithic = new Lazy<InferenceSession>(() => Open(bundle, bundle.Manifest.Monolithic, provider), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -60,7 +60,7 @@ public sealed class EarlyExitEngine : IDisposable
     public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto)
     {
         var opened = new List<InferenceSession>();
-        FeatureStore? deviceStore = null;
+        DeviceFeatureStore? deviceStore = null;
         InferenceSession OpenTracked(GraphSpec graph)
         {
             var session = Open(bundle, graph, provider);
@@ -73,47 +73,7 @@ public sealed class EarlyExitEngine : IDisposable
             var stages = m.Stages.Select(s => OpenTracked(s.Graph)).ToArray();
             var attention = m.Exits.Select(e => e.Attention is null ? null : OpenTracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => OpenTracked(e.Classifier)).ToArray();
-            string reason;
-            var unaligned = FirstUnalignedRow(bundle.Manifest);
-            if (featureMemory == FeatureMemory.Device)
-            {
-                if (unaligned is not null)
-                    throw new InvalidOperationException($"device feature memory needs feature rows of a multiple of 16 bytes: {unaligned}");
-                try
-                {
-                    deviceStore = DeviceFeatureStore.Create(provider);
-                }
-                catch (OnnxRuntimeException e)
-                {
-                    throw new InvalidOperationException($"device feature memory could not be set up: {FirstLine(e.Message)}", e);
-                }
-                reason = "device memory requested";
-            }
-            else if (featureMemory == FeatureMemory.Host)
-            {
-                reason = "host memory requested";
-            }
-            else if (!provider.IsCuda)
-            {
-                reason = "the CPU provider reads host arrays in place";
-            }
-            else if (unaligned is not null)
-            {
-                reason = $"CUDA, but {unaligned}: views at row offsets would not be 16-byte aligned; features go through host memory";
-            }
-            else
-            {
-                // Auto must never cost the service its model: without device blocks, host arrays still work.
-                try
-                {
-                    deviceStore = DeviceFeatureStore.Create(provider);
-                    reason = "CUDA: features stay on the device, only logits come back";
-                }
-                catch (OnnxRuntimeException e)
-                {
-                    reason = $"CUDA device memory could not be set up ({FirstLine(e.Message)}); features go through host memory";
-                }
-            }
+            deviceStore = ChooseDeviceStore(m, provider, featureMemory, out var reason);
             return new EarlyExitEngine(bundle, provider, stages, attention, classifiers, deviceStore, reason);
         }
         catch
@@ -125,20 +85,58 @@ public sealed class EarlyExitEngine : IDisposable
     }
 
     /// <summary>
+    /// The device store when feature maps are to live in the provider's memory, or null for host arrays; and why.
+    /// Auto never costs the service its model: where device blocks cannot be had, host arrays still work.
+    /// </summary>
+    private static DeviceFeatureStore? ChooseDeviceStore(ModelManifest manifest, ExecutionProviderChoice provider, FeatureMemory featureMemory, out string reason)
+    {
+        var unaligned = FirstUnalignedRow(manifest);
+        switch (featureMemory)
+        {
+            case FeatureMemory.Host:
+                reason = "host memory requested";
+                return null;
+            case FeatureMemory.Device when unaligned is not null:
+                throw new InvalidOperationException($"device feature memory needs feature rows of a multiple of 16 bytes: {unaligned}");
+            case FeatureMemory.Device:
+                try
+                {
+                    reason = "device memory requested";
+                    return DeviceFeatureStore.Create(provider);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new InvalidOperationException($"device feature memory could not be set up: {OnnxRuntimeHost.FirstLine(e.Message)}", e);
+                }
+            case FeatureMemory.Auto when !provider.IsCuda:
+                reason = "the CPU provider reads host arrays in place";
+                return null;
+            case FeatureMemory.Auto when unaligned is not null:
+                reason = $"CUDA, but {unaligned}: views at row offsets would not be 16-byte aligned; features go through host memory";
+                return null;
+            default:
+                try
+                {
+                    reason = "CUDA: features stay on the device, only logits come back";
+                    return DeviceFeatureStore.Create(provider);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    reason = $"CUDA device memory could not be set up ({OnnxRuntimeHost.FirstLine(e.Message)}); features go through host memory";
+                    return null;
+                }
+        }
+    }
+
+    /// <summary>
     /// The first stage whose feature rows are not a multiple of 16 bytes, described, or null. Batches run on views that
     /// start at any row of a block, and device kernels may need 16-byte-aligned pointers; the blocks themselves are.
     /// </summary>
     private static string? FirstUnalignedRow(ModelManifest manifest) =>
-        manifest.Stages.Select((s, k) => (Stage: k + 1, Bytes: s.Graph.Output.Shape.Skip(1).Aggregate(1L, (a, d) => a * d) * sizeof(float)))
+        manifest.Stages.Select((s, k) => (Stage: k + 1, Bytes: FeatureBlock.Elements(s.Graph.Output.Shape.Skip(1)) * sizeof(float)))
             .Where(r => r.Bytes % 16 != 0)
             .Select(r => $"stage {r.Stage}'s rows are {r.Bytes} bytes")
             .FirstOrDefault();
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
-    }
 
     private static InferenceSession Open(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider)
     {
@@ -389,7 +387,9 @@ public sealed class EarlyExitEngine : IDisposable
         for (var i = 1; i < rows.Count && inPlace; i++)
             inPlace = ReferenceEquals(rows[i].Block, first.Block) && rows[i].Row == first.Row + i;
         if (inPlace) return RunStage(stage, first.Block, first.Row, rows.Count, _batchRunOptions);
-        using var assembled = _store.Assemble(rows, stage == 0 ? _inputRowShape : _featureRowShapes[stage - 1], _host);
+        // A request's pixels are host blocks whatever the store: the first stage gathers them in host memory.
+        var store = first.Block.IsHost ? _host : _store;
+        using var assembled = store.Assemble(rows, stage == 0 ? _inputRowShape : _featureRowShapes[stage - 1]);
         return RunStage(stage, assembled, 0, rows.Count, _batchRunOptions);
     }
 

@@ -44,7 +44,7 @@ internal sealed class FeatureBlock : IDisposable
         OrtMemoryAllocation? allocation = null, OrtMemoryInfo? location = null, DeviceFeatureStore? owner = null)
     {
         _rowShape = rowShape;
-        RowSize = checked((int)rowShape.Aggregate(1L, (a, d) => a * d));
+        RowSize = checked((int)Elements(rowShape));
         Rows = rows;
         _array = array;
         _offset = offset;
@@ -59,16 +59,18 @@ internal sealed class FeatureBlock : IDisposable
 
     internal static FeatureBlock Rented(ArrayPool<float> pool, int rows, long[] rowShape)
     {
-        var rowSize = checked((int)rowShape.Aggregate(1L, (a, d) => a * d));
-        return new FeatureBlock(rowShape, rows, pool.Rent(checked(rows * rowSize)), 0, pool);
+        return new FeatureBlock(rowShape, rows, pool.Rent(checked((int)(rows * Elements(rowShape)))), 0, pool);
     }
 
     /// <summary>Rows in memory from <paramref name="allocator"/>, which is at <paramref name="location"/>; <paramref name="owner"/> hears when they are freed.</summary>
     internal static FeatureBlock Allocated(OrtAllocator allocator, OrtMemoryInfo location, DeviceFeatureStore owner, int rows, long[] rowShape)
     {
-        var bytes = checked((uint)(rows * rowShape.Aggregate(1L, (a, d) => a * d) * sizeof(float)));
+        var bytes = checked((uint)(rows * Elements(rowShape) * sizeof(float)));
         return new FeatureBlock(rowShape, rows, null, 0, null, allocator.Allocate(Math.Max(bytes, 1u)), location, owner);
     }
+
+    /// <summary>Elements of a tensor of <paramref name="shape"/>.</summary>
+    internal static long Elements(IEnumerable<long> shape) => shape.Aggregate(1L, (a, d) => a * d);
 
     public int Rows { get; }
     /// <summary>Floats per row.</summary>
@@ -132,14 +134,10 @@ internal abstract class FeatureStore : IDisposable
     /// <summary>Copies <paramref name="sourceRows"/> of <paramref name="source"/> into rows <paramref name="destinationRow"/>.. of <paramref name="destination"/>.</summary>
     public abstract void Gather(FeatureBlock source, ReadOnlySpan<int> sourceRows, FeatureBlock destination, int destinationRow);
 
-    /// <summary>
-    /// A block holding <paramref name="rows"/> in order. Rows of a host block go through host memory whatever the
-    /// store (a request's pixels, which the first stage reads from the host).
-    /// </summary>
-    public FeatureBlock Assemble(IReadOnlyList<FeatureRow> rows, long[] rowShape, HostFeatureStore host)
+    /// <summary>A block of this store holding <paramref name="rows"/> (all in blocks this store can read) in order.</summary>
+    public FeatureBlock Assemble(IReadOnlyList<FeatureRow> rows, long[] rowShape)
     {
-        var store = rows[0].Block.IsHost ? host : this;
-        var assembled = store.Allocate(rows.Count, rowShape);
+        var assembled = Allocate(rows.Count, rowShape);
         try
         {
             Span<int> indices = rows.Count <= 256 ? stackalloc int[rows.Count] : new int[rows.Count];
@@ -154,7 +152,7 @@ internal abstract class FeatureStore : IDisposable
                     indices[end - start] = rows[end].Row;
                     end++;
                 }
-                store.Gather(block, indices[..(end - start)], assembled, start);
+                Gather(block, indices[..(end - start)], assembled, start);
                 start = end;
             }
             return assembled;

@@ -92,7 +92,8 @@ public static class OnnxRuntimeHost
         }
     }
 
-    private static string FirstLine(string message)
+    /// <summary>An ONNX Runtime message up to its first line break: enough for a log line or a reason.</summary>
+    internal static string FirstLine(string message)
     {
         var end = message.IndexOfAny(['\r', '\n']);
         return end < 0 ? message : message[..end];

@@ -1,5 +1,6 @@
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;
+using static ScanService.Core.Tests.Inference.EnginePlans;
 
 namespace ScanService.Core.Tests.Batching;
 
@@ -23,13 +24,6 @@ public sealed class BatchedAnswerTests(BatchingEngine fixture)
             plans.Add(_engine.Resolve(new InferenceOptions { Ensemble = true, MaxExit = k }));
         }
         return plans;
-    }
-
-    private static void AssertSame(Prediction expected, Prediction actual)
-    {
-        Assert.Equal((expected.ClassIndex, expected.Exit), (actual.ClassIndex, actual.Exit));
-        Assert.Equal(expected.Confidence, actual.Confidence, 1e-6f);
-        for (var c = 0; c < expected.Probabilities.Length; c++) Assert.Equal(expected.Probabilities[c], actual.Probabilities[c], 1e-6f);
     }
 
     [Fact]

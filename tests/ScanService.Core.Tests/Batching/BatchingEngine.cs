@@ -29,14 +29,7 @@ public sealed class BatchingEngine : IDisposable
     public float[] Samples(int first, int count) => Pixels.AsSpan(first * Engine.SampleSize, count * Engine.SampleSize).ToArray();
 
     /// <summary>Early exit with each exit's threshold at its median confidence on these images, so samples leave at every depth.</summary>
-    public ExitPlan MedianThresholds()
-    {
-        var thresholds = Enumerable.Range(1, Engine.ExitCount)
-            .Select(k => Engine.Run(Pixels, Images, Engine.Resolve(new InferenceOptions { FullDepth = true, MaxExit = k }))
-                .Select(a => a.Confidence).Order().ElementAt(Images / 2))
-            .ToArray();
-        return new ExitPlan(ExitMode.EarlyExit, thresholds, Engine.ExitCount, "median");
-    }
+    public ExitPlan MedianThresholds() => EnginePlans.MedianThresholds(Engine, Pixels, Images);
 
     public void Dispose() => Engine.Dispose();
 }

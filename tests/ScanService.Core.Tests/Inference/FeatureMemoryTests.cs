@@ -1,5 +1,6 @@
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;
+using static ScanService.Core.Tests.Inference.EnginePlans;
 
 namespace ScanService.Core.Tests.Inference;
 
@@ -25,20 +26,7 @@ public sealed class FeatureMemoryTests : IDisposable
 
     private float[] Sample(int i) => _input.AsSpan(i * _host.SampleSize, _host.SampleSize).ToArray();
 
-    private static void AssertSame(Prediction expected, Prediction actual)
-    {
-        Assert.Equal((expected.ClassIndex, expected.Exit), (actual.ClassIndex, actual.Exit));
-        for (var c = 0; c < expected.Probabilities.Length; c++) Assert.Equal(expected.Probabilities[c], actual.Probabilities[c], 1e-6f);
-    }
-
-    /// <summary>Each exit's threshold at its median confidence: samples leave at every depth and every exit compacts.</summary>
-    private ExitPlan MedianThresholds()
-    {
-        var thresholds = Enumerable.Range(1, _host.ExitCount)
-            .Select(k => _host.Run(_input, Samples, _host.Resolve(new InferenceOptions { FullDepth = true, MaxExit = k })).Select(a => a.Confidence).Order().ElementAt(Samples / 2))
-            .ToArray();
-        return new ExitPlan(ExitMode.EarlyExit, thresholds, _host.ExitCount, "median");
-    }
+    private ExitPlan MedianThresholds() => EnginePlans.MedianThresholds(_host, _input, Samples);
 
     [Fact]
     public void Auto_keeps_features_in_host_arrays_on_the_cpu_provider()
@@ -149,7 +137,7 @@ public sealed class FeatureMemoryTests : IDisposable
             // Runs of one block, the same row twice, and blocks revisited: every kind of gather.
             FeatureRow[] rows = [new(blocks[2], 5), new(blocks[2], 0), new(blocks[0], 3), new(blocks[1], 1), new(blocks[1], 1), new(blocks[2], 2), new(blocks[0], 0)];
 
-            using var assembled = store.Assemble(rows, rowShape, host);
+            using var assembled = store.Assemble(rows, rowShape);
 
             Assert.Equal(rows.Length, assembled.Rows);
             var read = Read(assembled);
