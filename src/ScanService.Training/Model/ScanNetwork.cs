@@ -93,4 +93,32 @@ public sealed class ScanNetwork : nn.Module
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// Draws every convolution and linear layer again from a generator of its own, with libtorch's default
+    /// scheme (weights and biases uniform in +-1/sqrt(fan-in), which is Kaiming-uniform with a = sqrt(5));
+    /// batch norms keep weight 1 and bias 0. The weights then depend on <paramref name="seed"/> alone, not on
+    /// whatever else in the process has drawn from torch's global generator since it was last seeded.
+    /// </summary>
+    public void Initialize(long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        using var _ = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            var (weight, bias) = module switch
+            {
+                TorchSharp.Modules.Conv2d c => (c.weight, c.bias),
+                TorchSharp.Modules.ConvTranspose2d t => (t.weight, t.bias),
+                TorchSharp.Modules.Linear l => (l.weight, l.bias),
+                _ => (null, null),
+            };
+            if (weight is null) continue;
+            // PyTorch's fan-in: the second dimension times the kernel size, for transposed convolutions too.
+            var fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            var bound = 1.0 / Math.Sqrt(fanIn);
+            weight.uniform_(-bound, bound, generator);
+            bias?.uniform_(-bound, bound, generator);
+        }
+    }
 }

@@ -13,9 +13,10 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 public sealed record TrainResult(ScanNetwork Network, IReadOnlyList<EpochMetrics> Metrics, CheckpointState State);
 
 /// <summary>
-/// Trains a SCAN network (or the plain baseline) with SGD, checkpointing every epoch. Shuffling and
-/// augmentation draw from random sources seeded by (seed, epoch), so a resumed run sees exactly the batches
-/// an uninterrupted run would have seen and ends with the same weights.
+/// Trains a SCAN network (or the plain baseline) with SGD, checkpointing every epoch. The initial weights come
+/// from a generator seeded by the run's seed alone (never torch's global one, which anything else in the process
+/// may draw from), and shuffling and augmentation from sources seeded by (seed, epoch), so a resumed run sees
+/// exactly the batches an uninterrupted run would have seen and ends with the same weights.
 /// </summary>
 public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageDataset validation, ChannelNormalization normalization)
 {
@@ -26,8 +27,8 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
         Options.Validate();
         CheckShapes(train);
         CheckShapes(validation);
-        random.manual_seed(Options.Seed);
         var network = new ScanNetwork(Options.Architecture);
+        network.Initialize(Options.Seed);
         using var optimizer = optim.SGD(network.parameters(), Options.LearningRate, Options.Momentum, weight_decay: Options.WeightDecay);
         var state = new CheckpointState(0, double.NegativeInfinity, 0, 0);
         if (resume)
