@@ -25,18 +25,19 @@ public static class TrainCommand
         var seed = Make("--seed", "seed of initialisation, shuffling and augmentation", 42);
         var temperature = Make("--temperature", "distillation temperature T", 3.0);
         var alpha = Make("--alpha", "weight of distillation against cross-entropy for shallow exits", 0.5);
-        var hint = Make("--hint-weight", "weight of the feature hint loss (mean squared difference of pooled features)", 0.1);
+        var hint = Make("--hint-weight", "weight of the feature hint loss (squared distance of pooled features, summed over features, mean over the batch); default: the reference's 5e-7 x 128", DistillationOptions.ReferenceHintWeight);
+        var noAttention = Make("--no-attention", "ablation: shallow exits without attention modules (self-distillation only)", false);
         var crop = Make("--crop-padding", "zero padding of the random crop (0: no crop)", 2);
         var noFlip = Make("--no-flip", "turn off random horizontal flips", false);
         var maxSteps = Optional<int?>("--max-steps", "stop each epoch after this many steps (smoke runs)");
         var trainLimit = Optional<int?>("--train-limit", "use only the first N images of the training split (smoke runs)");
         var threads = Make("--threads", "CPU threads for TorchSharp (0: all cores)", 0);
-        var resume = Make("--resume", "continue the run in --run from its last checkpoint, with its saved options (only --epochs may change)", false);
+        var resume = Make("--resume", "continue the run in --run from its last checkpoint, with its saved options (its length included)", false);
         var force = Make("--force", "replace an existing run in --run", false);
         var data = new DataOptions();
 
         var command = new Command("train", "Train a SCAN network (or the plain baseline), checkpointing every epoch");
-        foreach (var option in new Option[] { run, arch, width, baseline, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, maxSteps, trainLimit, threads, resume, force })
+        foreach (var option in new Option[] { run, arch, width, baseline, noAttention, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, maxSteps, trainLimit, threads, resume, force })
             command.Options.Add(option);
         data.AddTo(command);
 
@@ -49,19 +50,12 @@ public static class TrainCommand
             {
                 record = folder.ReadRun();
                 var done = folder.HasCheckpoint ? folder.ReadState().CompletedEpochs : 0;
-                // --epochs may lengthen or shorten a run on resume; the learning-rate schedule follows the new total.
+                // The learning-rate schedule is a function of the run's length: changing it on resume would make the
+                // rate jump, so a run keeps the length it started with.
                 if (r.GetResult(epochs) is { Implicit: false } && r.GetValue(epochs) != record.Options.Epochs)
-                {
-                    var total = r.GetValue(epochs);
-                    if (total < done) throw new ArgumentException($"the run has already done {done} epochs; --epochs {total} would end before that");
-                    Console.WriteLine($"changing the run's length from {record.Options.Epochs} to {total} epochs after epoch {done}");
-                    record = record with
-                    {
-                        Options = record.Options with { Epochs = total },
-                        Command = $"{record.Command}; after epoch {done}: scan-train {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}",
-                    };
-                    folder.Rewrite(record);
-                }
+                    throw new ArgumentException(
+                        $"the run in '{folder.Root}' was started for {record.Options.Epochs} epochs and its learning-rate schedule follows that length; " +
+                        $"resume it without --epochs, or start a new run (another --run folder) for {r.GetValue(epochs)} epochs");
                 Console.WriteLine($"resuming {folder.Root} with its saved options; {(done > 0 ? $"{done} epoch(s) done" : "no checkpoint yet")}");
             }
             else
@@ -70,7 +64,7 @@ public static class TrainCommand
                 var (trainSet, validationSet, _) = LoadTrain(source, r.GetValue(trainLimit));
                 var statistics = NormalizationStatistics.Compute(trainSet);
                 var architecture = ScanArchitecture.FromName(r.GetValue(arch)!, r.GetValue(width), trainSet.Channels, trainSet.Height, trainSet.Width, trainSet.ClassNames.Count)
-                    with { EarlyExits = !r.GetValue(baseline), Stem = r.GetValue(stem) };
+                    with { EarlyExits = !r.GetValue(baseline), AttentionModules = !r.GetValue(noAttention), Stem = r.GetValue(stem) };
                 var options = new TrainOptions
                 {
                     Architecture = architecture,
@@ -120,10 +114,10 @@ public static class TrainCommand
         var normalization = new Core.Preprocessing.ChannelNormalization(record.Data.Mean, record.Data.Std);
         Console.WriteLine($"{record.Options.Architecture.Describe()}; {train.Count} training and {validation.Count} validation images of {record.Data.Dataset}");
         var trainer = new ScanTrainer(record.Options, train, validation, normalization);
-        var result = ConsoleReporter.WithProgress("train", report =>
+        var result = ConsoleReporter.WithProgress("train", (report, log) =>
             trainer.Run(folder, resume,
                 new Progress<StepProgress>(p => report(((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs, ConsoleReporter.Describe(p))),
-                ConsoleReporter.PrintEpoch));
+                m => log(ConsoleReporter.DescribeEpoch(m))));
         var table = new Table().AddColumns("exit", "validation accuracy");
         var last = result.Metrics[^1];
         for (var k = 0; k < last.ValidationAccuracy.Count; k++) table.AddRow($"{k + 1}", $"{last.ValidationAccuracy[k]:P2}");

@@ -8,7 +8,7 @@ public static class ScanGraphEmitter
     public static string ConvBn(OnnxGraphBuilder g, ConvBn unit, string x)
     {
         var (w, shape, b) = BatchNormFolding.Fold(unit.Conv.weight!, unit.Norm, outputChannelAxis: 0);
-        var y = g.Conv(x, w, shape, b, unit.Stride, [unit.Padding, unit.Padding, unit.Padding, unit.Padding]);
+        var y = g.Conv(x, w, shape, b, unit.Stride, [unit.PaddingHeight, unit.PaddingWidth, unit.PaddingHeight, unit.PaddingWidth]);
         return unit.Relu ? g.Relu(y) : y;
     }
 

@@ -54,14 +54,14 @@ public sealed class ScanGraphSet
             var exitIndex = s + 1;
             var isDeepest = s == network.Stages.Count - 1;
             var headInput = StageTensor(s + 1);
-            if (!isDeepest && a.EarlyExits)
+            if (!isDeepest && a.EarlyExits && a.AttentionModules)
             {
                 var ga = new OnnxGraphBuilder($"attention{exitIndex}", StageTensor(s + 1), featureShape);
                 var attended = ScanGraphEmitter.Attention(ga, network.Attention[s], ga.Input);
                 attention.Add(Finish(ga, attended, $"attended{exitIndex}", $"attention{exitIndex}"));
                 headInput = $"attended{exitIndex}";
             }
-            else if (isDeepest)
+            else if (isDeepest || a.EarlyExits)
             {
                 attention.Add(null);
             }

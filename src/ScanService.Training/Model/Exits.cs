@@ -40,7 +40,7 @@ public readonly record struct ExitOutput(Tensor Logits, Tensor Feature);
 
 /// <summary>
 /// A shallow classifier: a bottleneck (1x1 → kxk stride k → 1x1, each with BN and ReLU) that brings an
-/// attended feature to the last stage's channels and spatial scale, then global average pooling and a
+/// attended feature to the last stage's channels and spatial size, then global average pooling and a
 /// fully connected layer. With <see cref="Bottleneck"/> empty it is the backbone's own head.
 /// </summary>
 public sealed class ExitHead : nn.Module<Tensor, Tensor>
@@ -56,16 +56,35 @@ public sealed class ExitHead : nn.Module<Tensor, Tensor>
         register_module("fc", fc);
     }
 
-    public static ExitHead Shallow(string name, int inChannels, int outChannels, int scale, int classes)
+    /// <summary>
+    /// A shallow head for a map of <paramref name="inputSize"/> that ends at <paramref name="targetSize"/>, the deepest
+    /// stage's size, <paramref name="scale"/> times smaller. The k×k stride-k convolution (k = scale) is zero-padded
+    /// so that its windows cover every row and column of the map and it ends exactly at the target size.
+    /// </summary>
+    public static ExitHead Shallow(string name, int inChannels, int outChannels, int scale, (int Height, int Width) inputSize, (int Height, int Width) targetSize, int classes)
     {
         var mid = Math.Max(outChannels / 4, inChannels);
+        var padding = (ScalePadding(inputSize.Height, targetSize.Height, scale), ScalePadding(inputSize.Width, targetSize.Width, scale));
         return new ExitHead(name,
             [
                 new ConvBn("reduce", inChannels, mid, 1, 1, 0, relu: true),
-                new ConvBn("scale", mid, mid, scale, scale, 0, relu: true),
+                new ConvBn("scale", mid, mid, scale, scale, padding, relu: true),
                 new ConvBn("expand", mid, outChannels, 1, 1, 0, relu: true),
             ],
             nn.Linear(outChannels, classes));
+    }
+
+    /// <summary>
+    /// Padding on each side for a k×k stride-k convolution from <paramref name="size"/> to <paramref name="target"/>:
+    /// half of what the target's windows reach past the map (rounded up), which keeps every pixel inside a window.
+    /// </summary>
+    public static int ScalePadding(int size, int target, int scale)
+    {
+        var overhang = target * scale - size;
+        if (overhang < 0 || overhang >= scale)
+            throw new ArgumentException($"a {scale}x{scale} stride-{scale} convolution cannot take a map of {size} to {target} while reading all of it");
+        var padding = (overhang + 1) / 2;
+        return padding;
     }
 
     public static ExitHead Backbone(string name, int channels, int classes) => new(name, [], nn.Linear(channels, classes));

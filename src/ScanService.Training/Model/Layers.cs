@@ -17,12 +17,20 @@ public sealed class ConvBn : nn.Module<Tensor, Tensor>
     public int OutChannels { get; }
     public int Kernel { get; }
     public int Stride { get; }
-    public int Padding { get; }
+    /// <summary>Zero padding above and below.</summary>
+    public int PaddingHeight { get; }
+    /// <summary>Zero padding left and right.</summary>
+    public int PaddingWidth { get; }
 
-    public ConvBn(string name, int inChannels, int outChannels, int kernel, int stride, int padding, bool relu) : base(name)
+    public ConvBn(string name, int inChannels, int outChannels, int kernel, int stride, int padding, bool relu)
+        : this(name, inChannels, outChannels, kernel, stride, (padding, padding), relu)
     {
-        (InChannels, OutChannels, Kernel, Stride, Padding, Relu) = (inChannels, outChannels, kernel, stride, padding, relu);
-        Conv = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding, bias: false);
+    }
+
+    public ConvBn(string name, int inChannels, int outChannels, int kernel, int stride, (int Height, int Width) padding, bool relu) : base(name)
+    {
+        (InChannels, OutChannels, Kernel, Stride, PaddingHeight, PaddingWidth, Relu) = (inChannels, outChannels, kernel, stride, padding.Height, padding.Width, relu);
+        Conv = nn.Conv2d(inChannels, outChannels, (kernel, kernel), stride: (stride, stride), padding: (padding.Height, padding.Width), bias: false);
         Norm = nn.BatchNorm2d(outChannels);
         RegisterComponents();
     }

@@ -35,6 +35,11 @@ public sealed record ScanArchitecture
     public int Classes { get; init; } = 10;
     /// <summary>False for the plain baseline: backbone and its head only, no attention, no shallow exits.</summary>
     public bool EarlyExits { get; init; } = true;
+    /// <summary>
+    /// False for the ablation without attention modules (self-distillation only, as in "Be Your Own Teacher"): the
+    /// shallow classifiers read the stage's feature directly. Ignored for the plain baseline.
+    /// </summary>
+    public bool AttentionModules { get; init; } = true;
 
     public const int StageCount = 4;
 
@@ -50,7 +55,20 @@ public sealed record ScanArchitecture
     public string Describe() =>
         $"ResNet-{Depth} ({Block.ToString().ToLowerInvariant()} blocks {string.Join('-', BlocksPerStage)}), width {BaseWidth}, " +
         $"{StemDescription} stem, input {InputChannels}x{InputHeight}x{InputWidth}, {Classes} classes, " +
-        (EarlyExits ? "SCAN with 4 exits" : "plain baseline");
+        (!EarlyExits ? "plain baseline" : AttentionModules ? "SCAN with 4 exits" : "4 exits without attention modules (self-distillation only)");
+
+    /// <summary>
+    /// Spatial size of stage <paramref name="stage"/>'s output (0-based). The small stem keeps the input size, the
+    /// ImageNet stem divides it by 4 (7x7/2 convolution, 3x3/2 max pooling, both padded); every later stage's first
+    /// block halves it, rounding up (3x3/2 with padding 1, or 1x1/2 on the shortcut).
+    /// </summary>
+    public (int Height, int Width) StageSize(int stage)
+    {
+        static int Half(int n) => (n + 1) / 2;
+        var (h, w) = Stem == StemKind.Small ? (InputHeight, InputWidth) : (Half(Half(InputHeight)), Half(Half(InputWidth)));
+        for (var s = 1; s <= stage; s++) (h, w) = (Half(h), Half(w));
+        return (h, w);
+    }
 
     [JsonIgnore]
     public int Depth => BlocksPerStage.Sum() * (Block == BlockKind.Bottleneck ? 3 : 2) + 2;

@@ -11,7 +11,7 @@ public sealed class ScanNetwork : nn.Module
 {
     public ScanArchitecture Architecture { get; }
     public IReadOnlyList<Stage> Stages { get; }
-    /// <summary>Attention modules after stages 1-3 (empty for the baseline).</summary>
+    /// <summary>Attention modules after stages 1-3 (empty for the baseline and the ablation without attention).</summary>
     public IReadOnlyList<AttentionModule> Attention { get; }
     /// <summary>Exit heads in depth order; the last is the backbone's head.</summary>
     public IReadOnlyList<ExitHead> Heads { get; }
@@ -42,11 +42,13 @@ public sealed class ScanNetwork : nn.Module
         var heads = new List<ExitHead>();
         if (architecture.EarlyExits)
         {
+            var target = architecture.StageSize(ScanArchitecture.StageCount - 1);
             for (var s = 0; s < ScanArchitecture.StageCount - 1; s++)
             {
-                attention.Add(new AttentionModule($"attention{s + 1}", architecture.StageChannels(s)));
+                if (architecture.AttentionModules)
+                    attention.Add(new AttentionModule($"attention{s + 1}", architecture.StageChannels(s)));
                 // Each later stage halves the spatial size, so stage s is 2^(3-s) times the last stage's scale.
-                heads.Add(ExitHead.Shallow($"exit{s + 1}", architecture.StageChannels(s), last, 1 << (3 - s), architecture.Classes));
+                heads.Add(ExitHead.Shallow($"exit{s + 1}", architecture.StageChannels(s), last, 1 << (3 - s), architecture.StageSize(s), target, architecture.Classes));
             }
         }
         heads.Add(ExitHead.Backbone($"exit{ScanArchitecture.StageCount}", last, architecture.Classes));
@@ -68,10 +70,17 @@ public sealed class ScanNetwork : nn.Module
             var next = Stages[s].forward(x);
             if (!ReferenceEquals(x, input)) x.Dispose();
             x = next;
-            if (s < Attention.Count)
+            if (s < Heads.Count - 1)
             {
-                using var attended = Attention[s].forward(x);
-                outputs.Add(Heads[s].ForwardExit(attended));
+                if (s < Attention.Count)
+                {
+                    using var attended = Attention[s].forward(x);
+                    outputs.Add(Heads[s].ForwardExit(attended));
+                }
+                else
+                {
+                    outputs.Add(Heads[s].ForwardExit(x));
+                }
             }
         }
         outputs.Add(Heads[^1].ForwardExit(x));

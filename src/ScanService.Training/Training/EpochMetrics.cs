@@ -6,8 +6,14 @@ public sealed record EpochMetrics
     public required int Epoch { get; init; }
     public required double LearningRate { get; init; }
     public required double TrainLoss { get; init; }
+    /// <summary>Cross-entropy of the deepest exit. This and the next three are the loss's terms as they enter it
+    /// (weights and T² applied, summed over the shallow exits); they add up to <see cref="TrainLoss"/>.</summary>
+    public double TrainDeepCrossEntropy { get; init; }
+    /// <summary>(1-α) × cross-entropy of the shallow exits.</summary>
     public required double TrainCrossEntropy { get; init; }
+    /// <summary>α·T² × KL divergence from the deepest exit.</summary>
     public required double TrainDistillation { get; init; }
+    /// <summary>λ × squared distance of pooled features to the deepest exit's.</summary>
     public required double TrainHint { get; init; }
     /// <summary>Training accuracy of the deepest exit on augmented batches.</summary>
     public required double TrainAccuracy { get; init; }

@@ -25,9 +25,10 @@ public sealed record RunRecord(TrainOptions Options, DataRecord Data, string Com
 public sealed record CheckpointState(int CompletedEpochs, double BestValidationAccuracy, int BestEpoch, double ElapsedSeconds);
 
 /// <summary>
-/// A run folder: run.json, metrics.jsonl, checkpoint/ (last epoch: weights, optimiser, state) and best.weights
-/// (the best epoch by validation accuracy of the deepest exit). Checkpoints are written beside and renamed
-/// into place, so a run killed mid-write resumes from the previous epoch.
+/// A run folder: run.json, metrics.jsonl and checkpoint/ (last epoch: weights, optimiser, state, and the weights of
+/// the best epoch by validation accuracy of the deepest exit). A checkpoint is written into a sibling folder and
+/// renamed into place, so the best weights always belong with the state that names their epoch, and a run killed
+/// mid-write resumes from the previous epoch.
 /// </summary>
 public sealed class RunFolder
 {
@@ -38,7 +39,16 @@ public sealed class RunFolder
     public string WeightsFile => Path.Combine(CheckpointDirectory, "weights.bin");
     public string OptimizerFile => Path.Combine(CheckpointDirectory, "optimizer.bin");
     public string StateFile => Path.Combine(CheckpointDirectory, "state.json");
-    public string BestWeightsFile => Path.Combine(Root, "best.weights.bin");
+    /// <summary>The best epoch's weights, inside the checkpoint (runs written before that kept them in the root).</summary>
+    public string BestWeightsFile =>
+        !File.Exists(Path.Combine(CheckpointDirectory, BestWeightsName)) && File.Exists(LegacyBestWeightsFile)
+            ? LegacyBestWeightsFile
+            : Path.Combine(CheckpointDirectory, BestWeightsName);
+    private string LegacyBestWeightsFile => Path.Combine(Root, BestWeightsName);
+    private const string BestWeightsName = "best.weights.bin";
+
+    /// <summary>Called with the name of each step of <see cref="SaveCheckpoint"/> once it is done (tests simulate kills with it).</summary>
+    public Action<string>? CheckpointStepCompleted { get; init; }
 
     public static readonly JsonSerializerOptions Json = ModelManifest.JsonOptions;
     private static readonly JsonSerializerOptions CompactJson = new(ModelManifest.JsonOptions) { WriteIndented = false };
@@ -67,27 +77,44 @@ public sealed class RunFolder
         WriteAtomically(RunFile, JsonSerializer.Serialize(record, Json));
     }
 
-    /// <summary>Replaces run.json of an existing run (a changed length on resume).</summary>
-    public void Rewrite(RunRecord record) => WriteAtomically(RunFile, JsonSerializer.Serialize(record, Json));
-
     public CheckpointState ReadState() =>
         JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(StateFile), Json)
         ?? throw new InvalidOperationException($"{StateFile} is empty");
 
-    /// <summary>Writes a checkpoint into a sibling folder and swaps it in; the old one is removed last.</summary>
-    public void SaveCheckpoint(CheckpointState state, Action<string, string> writeWeightsAndOptimizer)
+    /// <summary>
+    /// Writes a checkpoint into a sibling folder and swaps it in; the old one is removed last. The best weights travel
+    /// in the same folder: this epoch's weights when <paramref name="improved"/>, else a copy of the previous best.
+    /// </summary>
+    public void SaveCheckpoint(CheckpointState state, Action<string, string> writeWeightsAndOptimizer, bool improved)
     {
         var staging = CheckpointDirectory + ".new";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        writeWeightsAndOptimizer(Path.Combine(staging, "weights.bin"), Path.Combine(staging, "optimizer.bin"));
+        var weights = Path.Combine(staging, "weights.bin");
+        writeWeightsAndOptimizer(weights, Path.Combine(staging, "optimizer.bin"));
+        Step("weights");
+        var previousBest = BestWeightsFile;
+        if (improved) File.Copy(weights, Path.Combine(staging, BestWeightsName));
+        else if (File.Exists(previousBest)) File.Copy(previousBest, Path.Combine(staging, BestWeightsName));
+        Step("best");
         File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state, Json));
+        Step("state");
         var old = CheckpointDirectory + ".old";
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(CheckpointDirectory)) Directory.Move(CheckpointDirectory, old);
+        Step("retire");
         Directory.Move(staging, CheckpointDirectory);
+        Step("swap");
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        Step("clean");
+        if (File.Exists(LegacyBestWeightsFile)) File.Delete(LegacyBestWeightsFile);
+        Step("legacy");
     }
+
+    /// <summary>The steps of <see cref="SaveCheckpoint"/>, in order.</summary>
+    public static readonly IReadOnlyList<string> CheckpointSteps = ["weights", "best", "state", "retire", "swap", "clean", "legacy"];
+
+    private void Step(string name) => CheckpointStepCompleted?.Invoke(name);
 
     /// <summary>Recovers from a kill between the two moves of <see cref="SaveCheckpoint"/>.</summary>
     public void RecoverInterruptedCheckpoint()

@@ -63,7 +63,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
             var augmentation = new Random(EpochSeed(epoch, 1));
 
             network.train();
-            double lossSum = 0, ceSum = 0, kdSum = 0, hintSum = 0;
+            double lossSum = 0, deepCeSum = 0, ceSum = 0, kdSum = 0, hintSum = 0;
             long seen = 0, correct = 0;
             for (var step = 0; step < steps; step++)
             {
@@ -85,7 +85,8 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                     terms.Total.backward();
                     optimizer.step();
                     lossSum += stepLoss * count;
-                    ceSum += terms.CrossEntropy * count;
+                    deepCeSum += terms.DeepCrossEntropy * count;
+                    ceSum += terms.ShallowCrossEntropy * count;
                     kdSum += terms.Distillation * count;
                     hintSum += terms.Hint * count;
                     correct += outputs[^1].Logits.argmax(1).eq(y).sum().item<long>();
@@ -104,6 +105,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                 Epoch = epoch,
                 LearningRate = lr,
                 TrainLoss = lossSum / seen,
+                TrainDeepCrossEntropy = deepCeSum / seen,
                 TrainCrossEntropy = ceSum / seen,
                 TrainDistillation = kdSum / seen,
                 TrainHint = hintSum / seen,
@@ -122,8 +124,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
             {
                 network.save(weights);
                 optimizer.save_state_dict(optimiserFile);
-            });
-            if (improved) File.Copy(run.WeightsFile, run.BestWeightsFile, overwrite: true);
+            }, improved);
             run.AppendMetrics(metrics);
             epochCompleted?.Invoke(metrics);
         }

@@ -4,7 +4,7 @@ namespace ScanService.Training.Training;
 
 public enum LearningRateSchedule
 {
-    /// <summary>×0.1 at 50% and 75% of the epochs, as in the reference code.</summary>
+    /// <summary>×0.1 at 50 % of the epochs and ×0.1 again at 75 %.</summary>
     Step,
     /// <summary>Cosine decay to zero over the run: better for short runs.</summary>
     Cosine,

@@ -78,4 +78,72 @@ public class ScanNetworkShapeTests
         var a = ScanArchitecture.ResNet18(4) with { InputHeight = height, InputWidth = width };
         Assert.Throws<ArgumentException>(() => new ScanNetwork(a));
     }
+
+    public static TheoryData<string, int, int, StemKind> HeadShapes => new()
+    {
+        { "resnet18", 28, 28, StemKind.Small },
+        { "resnet18", 32, 32, StemKind.Small },
+        { "resnet18", 30, 27, StemKind.Small },
+        { "resnet50", 28, 28, StemKind.Small },
+        { "resnet18", 64, 64, StemKind.ImageNet },
+    };
+
+    [Theory]
+    [MemberData(nameof(HeadShapes))]
+    public void Every_shallow_head_reads_its_whole_map_and_ends_at_the_deepest_stage_size(string arch, int height, int width, StemKind stem)
+    {
+        var a = ScanArchitecture.FromName(arch, 4, 1, height, width, 10) with { Stem = stem };
+        using var network = new ScanNetwork(a);
+        network.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var features = network.StageFeatures(randn(1, 1, height, width));
+        var deepest = features[3].shape;
+        for (var s = 0; s < 3; s++)
+        {
+            var head = network.Heads[s];
+            var map = features[s];
+            Assert.Equal(a.StageSize(s), ((int)map.shape[2], (int)map.shape[3]));
+            var bottleneck = Bottleneck(head, map);
+            Assert.Equal(deepest[2], bottleneck.shape[2]);
+            Assert.Equal(deepest[3], bottleneck.shape[3]);
+
+            var reference = head.forward(map);
+            var lastRow = map.clone();
+            lastRow[.., .., -1, ..] = lastRow[.., .., -1, ..] + 5;
+            Assert.False(head.forward(lastRow).allclose(reference), $"head {s + 1} ignores the last row of its {map.shape[2]}x{map.shape[3]} map");
+            var lastColumn = map.clone();
+            lastColumn[.., .., .., -1] = lastColumn[.., .., .., -1] + 5;
+            Assert.False(head.forward(lastColumn).allclose(reference), $"head {s + 1} ignores the last column of its {map.shape[2]}x{map.shape[3]} map");
+        }
+    }
+
+    private static Tensor Bottleneck(ExitHead head, Tensor x)
+    {
+        var y = x;
+        foreach (var unit in head.Bottleneck) y = unit.forward(y);
+        return y;
+    }
+
+    [Theory]
+    [InlineData(28, 4, 8, 2)]
+    [InlineData(14, 4, 4, 1)]
+    [InlineData(7, 4, 2, 1)]
+    [InlineData(32, 4, 8, 0)]
+    public void The_scale_convolution_pads_just_enough_to_cover_the_map(int size, int target, int scale, int padding) =>
+        Assert.Equal(padding, ExitHead.ScalePadding(size, target, scale));
+
+    [Fact]
+    public void The_ablation_without_attention_has_shallow_exits_but_no_attention_modules()
+    {
+        using var network = new ScanNetwork(ScanArchitecture.ResNet18(4) with { AttentionModules = false });
+        Assert.Empty(network.Attention);
+        Assert.Equal(4, network.Heads.Count);
+        using var scan = new ScanNetwork(ScanArchitecture.ResNet18(4));
+        Assert.Equal(scan.ParameterCount() - scan.Attention.Sum(m => m.parameters().Sum(p => p.numel())), network.ParameterCount());
+        using var scope = NewDisposeScope();
+        var outputs = network.Forward(randn(2, 1, 28, 28));
+        Assert.Equal(4, outputs.Count);
+        Assert.All(outputs, o => Assert.Equal(new long[] { 2, 10 }, o.Logits.shape));
+    }
 }

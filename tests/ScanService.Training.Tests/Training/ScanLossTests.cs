@@ -42,12 +42,12 @@ public class ScanLossTests
     }
 
     [Fact]
-    public void Hint_is_the_mean_squared_difference_and_does_not_grow_with_batch_size()
+    public void Hint_is_the_squared_distance_summed_over_features_and_does_not_grow_with_batch_size()
     {
         using var f = tensor(new float[] { 1, 2, 3, 4 }, [1, 4]);
         using var g = tensor(new float[] { 0, 2, 5, 4 }, [1, 4]);
         using var one = ScanLoss.Hint(f, g);
-        Assert.Equal((1 + 0 + 4 + 0) / 4.0, one.item<float>(), 6);
+        Assert.Equal(1 + 0 + 4 + 0, one.item<float>(), 6);
 
         using var f2 = cat([f, f, f], 0);
         using var g2 = cat([g, g, g], 0);
@@ -63,11 +63,10 @@ public class ScanLossTests
         double[] fShallow = [1, 0], fDeep = [0, 2];
         int label = 1;
 
-        var ce = Ce(shallow, label) + Ce(deep, label);
         var p = Softmax(deep, 2.0);
         var q = Softmax(shallow, 2.0);
         var kl = p.Select((pi, c) => pi * Math.Log(pi / q[c])).Sum();
-        var hint = ((1 - 0) * (1 - 0) + (0 - 2) * (0 - 2)) / 2.0;
+        var hint = (1 - 0) * (1 - 0) + (0 - 2) * (0 - 2);
         var expected = Ce(deep, label) + (1 - 0.3) * Ce(shallow, label) + 0.3 * 4 * kl + 0.5 * hint;
 
         var deepLogits = tensor(deep.Select(v => (float)v).ToArray(), [1, 2], requires_grad: true);
@@ -78,9 +77,12 @@ public class ScanLossTests
         using var terms = new ScanLoss(options).Compute([new ExitOutput(shallowLogits, shallowFeature), new ExitOutput(deepLogits, deepFeature)], labels);
 
         Assert.Equal(expected, terms.Total.item<float>(), 4);
-        Assert.Equal(ce, terms.CrossEntropy, 4);
-        Assert.Equal(kl, terms.Distillation, 4);
-        Assert.Equal(hint, terms.Hint, 4);
+        // Each term is reported as it enters the loss: weighted, with T² on the distillation term, adding up to the total.
+        Assert.Equal(Ce(deep, label), terms.DeepCrossEntropy, 4);
+        Assert.Equal((1 - 0.3) * Ce(shallow, label), terms.ShallowCrossEntropy, 4);
+        Assert.Equal(0.3 * 4 * kl, terms.Distillation, 4);
+        Assert.Equal(0.5 * hint, terms.Hint, 4);
+        Assert.Equal(expected, terms.DeepCrossEntropy + terms.ShallowCrossEntropy + terms.Distillation + terms.Hint, 4);
 
         // The deepest exit learns from its labels only: its gradient is that of its own cross-entropy.
         terms.Total.backward();

@@ -90,6 +90,23 @@ public class ScanTrainerTests
     }
 
     [Fact]
+    public void Resuming_with_another_length_is_refused_and_leaves_the_run_as_it_was()
+    {
+        using var scratch = new ScratchFolder();
+        var train = SmallRealData.Train(32);
+        var folder = new RunFolder(scratch.PathOf("run"));
+        folder.Create(new RunRecord(Narrow(3), DataRecordFor(train, train), "first"), overwrite: false);
+        var before = File.ReadAllText(folder.RunFile);
+
+        var command = new System.CommandLine.RootCommand { ScanService.Training.Cli.TrainCommand.Create() };
+        var parse = command.Parse(["train", "--run", folder.Root, "--resume", "--epochs", "5"]);
+        var refused = Assert.Throws<ArgumentException>(() => parse.Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+
+        Assert.Contains("started for 3 epochs", refused.Message);
+        Assert.Equal(before, File.ReadAllText(folder.RunFile));
+    }
+
+    [Fact]
     public void Data_of_the_wrong_shape_is_refused_before_training()
     {
         var train = SmallRealData.Train(32);
