@@ -1,3 +1,4 @@
+using ScanService.Api;
 using ScanService.Api.Admin;
 using ScanService.Api.Grpc;
 using ScanService.Api.Inference;
@@ -5,7 +6,7 @@ using ScanService.Api.Metrics;
 using ScanService.Api.ModelLoading;
 using ScanService.Api.Rest;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ServiceContentRoot.Options(args));
 builder.AddScanModel();
 builder.AddScanInference();
 builder.AddScanRest();

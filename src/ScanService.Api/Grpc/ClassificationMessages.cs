@@ -1,27 +1,28 @@
 using ScanService.Api.Grpc.V1;
-using ScanService.Core.Inference;
+using ScanService.Api.Serving;
 
 namespace ScanService.Api.Grpc;
 
 /// <summary>Between scan.v1 messages and the classifier's requests and answers (<see cref="Classification"/> here is the message).</summary>
 internal static class ClassificationMessages
 {
-    /// <summary>The engine's options for a request; what only the loaded model can judge (operating point names, exit range) it judges.</summary>
-    public static InferenceOptions ToInferenceOptions(ClassifyOptions? options)
-    {
-        if (options is null) return InferenceOptions.Default;
-        if (options.TopK < 0) throw GrpcStatusMapping.InvalidArgument($"top_k must not be negative, got {options.TopK}");
-        return new InferenceOptions
-        {
-            OperatingPoint = string.IsNullOrEmpty(options.OperatingPoint) ? null : options.OperatingPoint,
-            MaxExit = options.HasMaxExit ? options.MaxExit : null,
-            FullDepth = options.FullDepth,
-            Ensemble = options.Ensemble,
-        };
-    }
+    /// <summary>The request's options, with the meanings every front end shares (<see cref="RequestOptions"/>).</summary>
+    public static RequestOptions ToRequestOptions(ClassifyOptions? options) =>
+        options is null
+            ? RequestOptions.Default
+            : RequestOptions.Create(
+                options.OperatingPoint,
+                options.HasMaxExit ? options.MaxExit : null,
+                options.FullDepth,
+                options.Ensemble,
+                options.HasTopK ? options.TopK : null);
 
-    public static ReadOnlyMemory<byte> RequireImage(ClassifyRequest request) =>
-        request.Image.IsEmpty ? throw GrpcStatusMapping.InvalidArgument("image is empty: send the encoded image's bytes") : request.Image.Memory;
+    public static ReadOnlyMemory<byte> RequireImage(ClassifyRequest request, ServingLimits limits)
+    {
+        if (request.Image.IsEmpty) throw GrpcStatusMapping.InvalidArgument("image is empty: send the encoded image's bytes");
+        limits.CheckImageBytes(request.Image.Length, "The image");
+        return request.Image.Memory;
+    }
 
     public static Classification ToMessage(Inference.Classification answer, int topK)
     {
@@ -50,11 +51,11 @@ internal static class ClassificationMessages
     }
 
     /// <summary>Classifies one request's image with its options.</summary>
-    public static async Task<Classification> ClassifyAsync(this Inference.ImageClassifier classifier, ClassifyRequest request, CancellationToken cancellationToken)
+    public static async Task<Classification> ClassifyAsync(this Inference.ImageClassifier classifier, ClassifyRequest request, ServingLimits limits, CancellationToken cancellationToken)
     {
-        var options = ToInferenceOptions(request.Options);
-        var image = RequireImage(request);
-        var answers = await classifier.ClassifyImagesAsync([image], options, cancellationToken);
-        return ToMessage(answers[0], request.Options?.TopK ?? 0);
+        var options = ToRequestOptions(request.Options);
+        var image = RequireImage(request, limits);
+        var answers = await classifier.ClassifyImagesAsync([image], options.Inference, cancellationToken);
+        return ToMessage(answers[0], options.TopK);
     }
 }

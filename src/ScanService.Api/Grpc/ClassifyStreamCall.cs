@@ -1,16 +1,21 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Grpc.Core;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.Inference;
+using ScanService.Api.Metrics;
+using ScanService.Api.Serving;
 
 namespace ScanService.Api.Grpc;
 
 /// <summary>
 /// One ClassifyStream call. A reader takes items off the request stream while fewer than the bound are
 /// unanswered, each item is classified on its own task (so an easy image overtakes a hard one), and one writer
-/// sends the answers in the order they are ready: IServerStreamWriter allows one write at a time.
+/// sends the answers in the order they are ready: IServerStreamWriter allows one write at a time. Each item counts
+/// as one request of front end <c>grpc_stream</c> in the request metrics, timed from its reading to its answer.
 /// </summary>
-internal sealed class ClassifyStreamCall(ImageClassifier classifier, InFlightStreamItems inFlight, int maxInFlight, ILogger logger)
+internal sealed class ClassifyStreamCall(ImageClassifier classifier, ServingLimits limits, InFlightStreamItems inFlight, ScanMetrics metrics, int maxInFlight, ILogger logger)
 {
     public async Task RunAsync(IAsyncStreamReader<ClassifyRequest> requests, IServerStreamWriter<ClassifyStreamResponse> responses, CancellationToken callCancelled)
     {
@@ -24,15 +29,29 @@ internal sealed class ClassifyStreamCall(ImageClassifier classifier, InFlightStr
         var writing = WriteAnswersAsync(answers.Reader, responses, slots, stop);
         var items = new List<Task>();
         var completed = false;
+        ExceptionDispatchInfo? readFailure = null;
         try
         {
             while (true)
             {
                 // A slot is taken before reading and given back once the item's answer is written.
                 await slots.WaitAsync(stop.Token);
-                if (!await requests.MoveNext(stop.Token)) break;
+                bool more;
+                try
+                {
+                    more = await requests.MoveNext(stop.Token);
+                }
+                catch (RpcException e) when (!stop.IsCancellationRequested)
+                {
+                    // The transport cannot read the next item (a message past the largest gRPC accepts): the call must
+                    // end, but every item read before it is answered first, as the contract says.
+                    readFailure = ExceptionDispatchInfo.Capture(e);
+                    break;
+                }
+                if (!more) break;
                 var item = requests.Current;
-                items.Add(Task.Run(() => AnswerAsync(item, answers.Writer, stop.Token), stop.Token));
+                var read = Stopwatch.GetTimestamp();
+                items.Add(Task.Run(() => AnswerAsync(item, read, answers.Writer, stop.Token), stop.Token));
                 if (items.Count > 2 * maxInFlight) items.RemoveAll(t => t.IsCompleted);
             }
             await Task.WhenAll(items);
@@ -54,23 +73,26 @@ internal sealed class ClassifyStreamCall(ImageClassifier classifier, InFlightStr
             if (!completed) await Quietly(writing);
         }
         await writing;
+        readFailure?.Throw();
     }
 
-    private async Task AnswerAsync(ClassifyRequest item, ChannelWriter<ClassifyStreamResponse> answers, CancellationToken cancellationToken)
+    private async Task AnswerAsync(ClassifyRequest item, long read, ChannelWriter<ClassifyStreamResponse> answers, CancellationToken cancellationToken)
     {
         inFlight.Enter();
         try
         {
             ClassifyStreamResponse answer;
+            var outcome = RequestOutcome.Ok;
             try
             {
                 if (string.IsNullOrEmpty(item.Id)) throw GrpcStatusMapping.InvalidArgument("id is required on every streamed item: answers are matched by it");
-                answer = new ClassifyStreamResponse { Id = item.Id, Result = await classifier.ClassifyAsync(item, cancellationToken) };
+                answer = new ClassifyStreamResponse { Id = item.Id, Result = await classifier.ClassifyAsync(item, limits, cancellationToken) };
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // The call is over: nobody would read the answer.
                 inFlight.Abandon();
+                metrics.RecordRequest(FrontEnd.GrpcStream, RequestOutcome.ClientError, Stopwatch.GetElapsedTime(read));
                 return;
             }
             catch (Exception e)
@@ -78,7 +100,9 @@ internal sealed class ClassifyStreamCall(ImageClassifier classifier, InFlightStr
                 var status = GrpcStatusMapping.ForItem(e, cancellationToken);
                 if (status.StatusCode == StatusCode.Internal) logger.LogError(e, "Streamed item {Id} failed", item.Id);
                 answer = new ClassifyStreamResponse { Id = item.Id, Error = new ClassifyError { Code = (int)status.StatusCode, Message = status.Detail } };
+                outcome = RequestOutcomes.FromGrpcStatus(status.StatusCode);
             }
+            metrics.RecordRequest(FrontEnd.GrpcStream, outcome, Stopwatch.GetElapsedTime(read));
             answers.TryWrite(answer);
         }
         finally

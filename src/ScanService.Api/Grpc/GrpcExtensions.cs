@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Grpc.V1;
+using ScanService.Api.Serving;
 
 namespace ScanService.Api.Grpc;
 
@@ -27,7 +28,9 @@ public static class GrpcExtensions
             options.IgnoreUnknownServices = true;
         });
         builder.Services.AddOptions<GrpcServiceOptions>()
-            .Configure<IOptions<ScanGrpcOptions>>((grpc, scan) => grpc.MaxReceiveMessageSize = scan.Value.MaxReceiveMessageBytes);
+            // The largest message any front end accepts: smaller limits (one image) are checked per message, so that a
+            // streamed item over them gets its own error answer instead of ending the call.
+            .Configure<IOptions<ServingLimits>>((grpc, limits) => grpc.MaxReceiveMessageSize = (int)limits.Value.MaxBatchRequestBodyBytes);
 
         builder.Services.AddGrpcHealthChecks(options =>
             {

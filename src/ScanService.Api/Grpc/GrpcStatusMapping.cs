@@ -1,5 +1,6 @@
 using Grpc.Core;
 using ScanService.Api.Inference;
+using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
@@ -17,15 +18,16 @@ internal static class GrpcStatusMapping
     /// as UNKNOWN without details (and logs).
     /// </summary>
     /// <remarks>
-    /// RESOURCE_EXHAUSTED is for work the service refuses because it is saturated: the dynamic batcher's full
-    /// queue (<see cref="QueueFullException"/>); gRPC itself answers it for messages over
-    /// <see cref="ScanGrpcOptions.MaxReceiveMessageBytes"/>.
+    /// RESOURCE_EXHAUSTED is for work the service refuses because it is saturated, the dynamic batcher's full
+    /// queue (<see cref="QueueFullException"/>), and for requests over a <see cref="ServingLimits"/> limit (where REST
+    /// answers 413); gRPC itself answers it for messages over <see cref="ServingLimits.MaxBatchRequestBodyBytes"/>.
     /// </remarks>
     public static Status? ToStatus(Exception exception, DateTime deadline, CancellationToken callCancelled) => exception switch
     {
         RpcException rpc => rpc.Status,
         ModelNotReadyException e => new Status(StatusCode.Unavailable, e.Message),
         QueueFullException e => new Status(StatusCode.ResourceExhausted, e.Message),
+        RequestTooLargeException e => new Status(StatusCode.ResourceExhausted, e.Message),
         InvalidInferenceOptionsException e => new Status(StatusCode.InvalidArgument, e.Message),
         ImageDecodeException e => new Status(StatusCode.InvalidArgument, e.Message),
         ImageInBatchException e => new Status(StatusCode.InvalidArgument, e.Message),

@@ -14,8 +14,4 @@ public sealed class ScanGrpcOptions
     /// </summary>
     [Range(1, 4096)]
     public int MaxStreamItemsInFlight { get; set; } = 32;
-
-    /// <summary>Largest request message accepted, in bytes; bigger ones fail with RESOURCE_EXHAUSTED.</summary>
-    [Range(1024, int.MaxValue)]
-    public int MaxReceiveMessageBytes { get; set; } = 16 * 1024 * 1024;
 }

@@ -60,6 +60,8 @@ public sealed class ImageClassifier(ModelHost host, BatcherHost batching, IEnume
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
+                // A caller that left (a cancelled stream item, a closed connection) gets no more work done for it.
+                cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
@@ -116,6 +118,8 @@ public sealed class ImageClassifier(ModelHost host, BatcherHost batching, IEnume
             }
         }
         var inference = Stopwatch.GetElapsedTime(started);
+        // Answers nobody will read are not counted as answers (exit metrics, agreement sampling).
+        cancellationToken.ThrowIfCancellationRequested();
         Notify(model, plan, pixels, predictions);
         return predictions.Select(p => new Classification(p, model, plan, preprocessing, inference)).ToArray();
     }

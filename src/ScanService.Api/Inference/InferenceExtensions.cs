@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 
 namespace ScanService.Api.Inference;
@@ -10,6 +12,10 @@ public static class InferenceExtensions
     public static IHostApplicationBuilder AddScanInference(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<BatchingOptions>().BindConfiguration(BatchingSection).ValidateDataAnnotations().ValidateOnStart();
+        // The limits every front end applies.
+        builder.Services.AddOptions<ServingLimits>().BindConfiguration(ServingLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServingLimits>, ServingLimitsValidation>();
+        builder.Services.AddSingleton<IPostConfigureOptions<ServingLimits>, ServingLimitsFromQueue>();
         builder.Services.AddSingleton<BatcherHost>();
         builder.Services.AddSingleton<ImageClassifier>();
         return builder;

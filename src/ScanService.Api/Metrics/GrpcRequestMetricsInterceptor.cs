@@ -9,8 +9,9 @@ namespace ScanService.Api.Metrics;
 /// <summary>
 /// Times each unary call of the classification services (scan.v1 and the Open Inference Protocol's) and labels it
 /// with the outcome its status says. It is the outermost interceptor, so it sees the status the client gets.
-/// Streams are left out (their lifetime is not a request's latency; their items count in the exit metrics), and
-/// so are health, reflection and the protocol's liveness and readiness calls, for the same reason as the REST probes.
+/// Streams are left out here (their lifetime is not a request's latency): ClassifyStream records each of its items
+/// as a request of front end grpc_stream. Health, reflection and the protocol's liveness and readiness calls are left
+/// out for the same reason as the REST probes.
 /// </summary>
 internal sealed class GrpcRequestMetricsInterceptor(ScanMetrics metrics) : Interceptor
 {

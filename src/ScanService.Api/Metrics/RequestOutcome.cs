@@ -9,8 +9,10 @@ public enum FrontEnd
     Rest,
     /// <summary>The Open Inference Protocol's REST routes under /v2.</summary>
     V2,
-    /// <summary>Any gRPC service (scan.v1 and the Open Inference Protocol's).</summary>
+    /// <summary>Unary calls of any gRPC service (scan.v1 and the Open Inference Protocol's).</summary>
     Grpc,
+    /// <summary>Items of scan.v1 ClassifyStream calls, each timed from its reading to its answer.</summary>
+    GrpcStream,
 }
 
 /// <summary>How a request ended: the <c>outcome</c> label.</summary>
@@ -56,6 +58,7 @@ public static class RequestOutcomes
         FrontEnd.Rest => "rest",
         FrontEnd.V2 => "v2",
         FrontEnd.Grpc => "grpc",
+        FrontEnd.GrpcStream => "grpc_stream",
         _ => throw new ArgumentOutOfRangeException(nameof(frontEnd)),
     };
 

@@ -1,18 +1,16 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Inference;
-using ScanService.Core.Inference;
+using ScanService.Api.Serving;
 
 namespace ScanService.Api.Rest;
 
 /// <summary>The image endpoints: one image, or a batch of them in one multipart request.</summary>
 public static class ClassifyApi
 {
-    public const int DefaultTopK = 5;
-
     public static IEndpointRouteBuilder MapClassifyApi(this IEndpointRouteBuilder app)
     {
-        var limits = app.ServiceProvider.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<ServingLimits>>().Value;
         var api = app.MapGroup("/v1/classify")
             .WithTags("Classification")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -39,11 +37,11 @@ public static class ClassifyApi
     /// </summary>
     /// <param name="request">The HTTP request carrying the image.</param>
     /// <param name="classifier">The classifier.</param>
-    /// <param name="operatingPoint">Named threshold set (see GET /v1/model); the model's default when absent.</param>
+    /// <param name="operatingPoint">Named threshold set (see GET /v1/model); the model's default when absent. Not with fullDepth or ensemble.</param>
     /// <param name="maxExit">Deepest exit allowed, 1 to the model's exit count; the image answers there if no earlier exit fired.</param>
-    /// <param name="fullDepth">No early exit: answer at the deepest allowed exit.</param>
-    /// <param name="ensemble">Answer with the mean of every allowed exit's logits.</param>
-    /// <param name="topK">How many of the most probable classes to list (at least 1).</param>
+    /// <param name="fullDepth">No early exit: answer at the deepest allowed exit. Not with ensemble or operatingPoint.</param>
+    /// <param name="ensemble">Answer with the mean of every allowed exit's logits. Not with fullDepth or operatingPoint.</param>
+    /// <param name="topK">How many of the most probable classes to list: at least 1, 5 when absent; above the number of classes lists them all.</param>
     /// <param name="cancellationToken">Aborted with the request.</param>
     /// <response code="200">The answer, with the exit that gave it.</response>
     /// <response code="400">The image cannot be decoded (or declares more pixels than accepted), or an option does not fit the model.</response>
@@ -57,13 +55,13 @@ public static class ClassifyApi
         int? maxExit = null,
         bool fullDepth = false,
         bool ensemble = false,
-        int topK = DefaultTopK,
+        int? topK = null,
         CancellationToken cancellationToken = default)
     {
-        var options = Options(operatingPoint, maxExit, fullDepth, ensemble, topK);
+        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK);
         var image = await ImageUploads.ReadSingleAsync(request, cancellationToken);
-        var results = await classifier.ClassifyImagesAsync([image], options, cancellationToken);
-        return TypedResults.Ok(ClassifyResponse.From(results[0], topK));
+        var results = await classifier.ClassifyImagesAsync([image], options.Inference, cancellationToken);
+        return TypedResults.Ok(ClassifyResponse.From(results[0], options.TopK));
     }
 
     /// <summary>
@@ -73,11 +71,11 @@ public static class ClassifyApi
     /// </summary>
     /// <param name="request">The HTTP request carrying the images.</param>
     /// <param name="classifier">The classifier.</param>
-    /// <param name="operatingPoint">Named threshold set (see GET /v1/model); the model's default when absent.</param>
+    /// <param name="operatingPoint">Named threshold set (see GET /v1/model); the model's default when absent. Not with fullDepth or ensemble.</param>
     /// <param name="maxExit">Deepest exit allowed, 1 to the model's exit count.</param>
-    /// <param name="fullDepth">No early exit: answer at the deepest allowed exit.</param>
-    /// <param name="ensemble">Answer with the mean of every allowed exit's logits.</param>
-    /// <param name="topK">How many of the most probable classes to list per image (at least 1).</param>
+    /// <param name="fullDepth">No early exit: answer at the deepest allowed exit. Not with ensemble or operatingPoint.</param>
+    /// <param name="ensemble">Answer with the mean of every allowed exit's logits. Not with fullDepth or operatingPoint.</param>
+    /// <param name="topK">How many of the most probable classes to list per image: at least 1, 5 when absent; above the number of classes lists them all.</param>
     /// <param name="limits">Request limits.</param>
     /// <param name="cancellationToken">Aborted with the request.</param>
     /// <response code="200">One answer per image, in order.</response>
@@ -88,23 +86,17 @@ public static class ClassifyApi
     public static async Task<Ok<BatchClassifyResponse>> ClassifyBatch(
         HttpRequest request,
         ImageClassifier classifier,
-        IOptions<RequestLimitsOptions> limits,
+        IOptions<ServingLimits> limits,
         string? operatingPoint = null,
         int? maxExit = null,
         bool fullDepth = false,
         bool ensemble = false,
-        int topK = DefaultTopK,
+        int? topK = null,
         CancellationToken cancellationToken = default)
     {
-        var options = Options(operatingPoint, maxExit, fullDepth, ensemble, topK);
-        var images = await ImageUploads.ReadBatchAsync(request, limits.Value.MaxBatchImages, cancellationToken);
-        var results = await classifier.ClassifyBatchAsync(images, options, cancellationToken);
-        return TypedResults.Ok(new BatchClassifyResponse(results.Select(r => ClassifyResponse.From(r, topK)).ToList()));
-    }
-
-    private static InferenceOptions Options(string? operatingPoint, int? maxExit, bool fullDepth, bool ensemble, int topK)
-    {
-        if (topK < 1) throw InvalidRequestException.BadRequest($"topK must be at least 1, got {topK}.");
-        return new InferenceOptions { OperatingPoint = operatingPoint, MaxExit = maxExit, FullDepth = fullDepth, Ensemble = ensemble };
+        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK);
+        var images = await ImageUploads.ReadBatchAsync(request, limits.Value, cancellationToken);
+        var results = await classifier.ClassifyBatchAsync(images, options.Inference, cancellationToken);
+        return TypedResults.Ok(new BatchClassifyResponse(results.Select(r => ClassifyResponse.From(r, options.TopK)).ToList()));
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using ScanService.Api.Inference;
+using ScanService.Api.Serving;
 
 namespace ScanService.Api.Rest;
 
@@ -26,6 +27,10 @@ internal static class ImageUploads
             var form = await ReadFormAsync(request, cancellationToken);
             var file = form.Files.GetFile(SingleField)
                 ?? throw InvalidRequestException.BadRequest($"The multipart request has no file field named '{SingleField}'.");
+            // Surplus parts would be silently dropped: say so instead, and point at the batch route.
+            if (form.Files.Count > 1)
+                throw InvalidRequestException.BadRequest(
+                    $"The multipart request has {form.Files.Count} file parts; this route classifies one image (field '{SingleField}'). Send several images to POST /v1/classify/batch.");
             return await ReadFileAsync(file, cancellationToken);
         }
         throw InvalidRequestException.UnsupportedMediaType(
@@ -33,18 +38,22 @@ internal static class ImageUploads
     }
 
     /// <summary>Every file part of a multipart form, in order, named by field and file name for error messages.</summary>
-    public static async Task<List<EncodedImage>> ReadBatchAsync(HttpRequest request, int maxImages, CancellationToken cancellationToken)
+    public static async Task<List<EncodedImage>> ReadBatchAsync(HttpRequest request, ServingLimits limits, CancellationToken cancellationToken)
     {
         if (MediaType(request) != Multipart)
             throw InvalidRequestException.UnsupportedMediaType($"A batch is sent as {Multipart} with one file part per image; the request says {Describe(request)}.");
         var form = await ReadFormAsync(request, cancellationToken);
         if (form.Files.Count == 0)
             throw InvalidRequestException.BadRequest("The multipart request has no file parts; send one file part per image (for example in a field named 'images').");
-        if (form.Files.Count > maxImages)
-            throw InvalidRequestException.TooLarge($"The batch holds {form.Files.Count} images; at most {maxImages} are accepted per request.");
+        limits.CheckImageCount(form.Files.Count, "The batch");
         var images = new List<EncodedImage>(form.Files.Count);
-        foreach (var file in form.Files)
-            images.Add(new EncodedImage(await ReadFileAsync(file, cancellationToken), $"field '{file.Name}', file '{file.FileName}'"));
+        for (var i = 0; i < form.Files.Count; i++)
+        {
+            var file = form.Files[i];
+            var name = $"field '{file.Name}', file '{file.FileName}'";
+            limits.CheckImageBytes(file.Length, $"Image {i} ({name})");
+            images.Add(new EncodedImage(await ReadFileAsync(file, cancellationToken), name));
+        }
         return images;
     }
 

@@ -16,7 +16,6 @@ public static class RestExtensions
     public static IHostApplicationBuilder AddScanRest(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         // Registered before AddProblemDetails so that it is asked first: /v2 errors take the protocol's shape.
         services.AddSingleton<IProblemDetailsWriter, InferenceProtocolErrorWriter>();
@@ -40,6 +39,7 @@ public static class RestExtensions
             options.IncludeXmlComments(typeof(RestExtensions).Assembly);
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<ImageUploadOperationFilter>();
+            options.OperationFilter<RequestOptionsOperationFilter>();
         });
         return builder;
     }

@@ -186,6 +186,14 @@ public sealed class EarlyExitEngine : IDisposable
         }
         if (options.FullDepth && options.Ensemble)
             throw new InvalidInferenceOptionsException("fullDepth and ensemble cannot be combined");
+        if (options.OperatingPoint is { } given)
+        {
+            // An operating point's thresholds only decide in early-exit mode: silently ignoring one would answer
+            // something other than what the caller asked for.
+            if (options.FullDepth || options.Ensemble)
+                throw new InvalidInferenceOptionsException(
+                    $"operatingPoint '{given}' cannot be combined with {(options.FullDepth ? "fullDepth" : "ensemble")}, which do not exit early; send one or the other");
+        }
 
         var never = Enumerable.Repeat(float.PositiveInfinity, ExitCount).ToArray();
         if (options.FullDepth) return new ExitPlan(ExitMode.FullDepth, never, last, null);

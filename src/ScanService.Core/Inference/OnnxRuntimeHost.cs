@@ -44,6 +44,11 @@ public static class OnnxRuntimeHost
         EnsureEnvironment();
         if (preference == ExecutionProviderPreference.Cpu)
             return new ExecutionProviderChoice(CpuProvider, "CPU requested in configuration");
+        // Under Auto, look for the CUDA libraries first: ONNX Runtime logs a failed provider load at error level,
+        // which would put a red line in every CPU start. Under Cuda the attempt is made anyway, for ONNX Runtime's
+        // own message.
+        if (preference == ExecutionProviderPreference.Auto && MissingCudaLibrary() is { } missing)
+            return new ExecutionProviderChoice(CpuProvider, $"CUDA not available ({missing} not found); using CPU");
         try
         {
             using var probe = new SessionOptions();
@@ -56,6 +61,41 @@ public static class OnnxRuntimeHost
                 throw new InvalidOperationException($"the CUDA execution provider was required but cannot be loaded: {FirstLine(e.Message)}", e);
             return new ExecutionProviderChoice(CpuProvider, $"CUDA not available ({FirstLine(e.Message)}); using CPU");
         }
+    }
+
+    /// <summary>
+    /// The shared libraries the CUDA provider of Microsoft.ML.OnnxRuntime.Gpu 1.31 links (CUDA 13, cuDNN 9), in the
+    /// order it loads them: the provider itself ships with the package only in the CUDA flavour.
+    /// </summary>
+    private static readonly string[] CudaLibraries = OperatingSystem.IsWindows()
+        ? ["onnxruntime_providers_cuda.dll", "cudart64_13.dll", "cublasLt64_13.dll", "cudnn64_9.dll"]
+        : ["libonnxruntime_providers_cuda.so", "libcudart.so.13", "libcublasLt.so.13", "libcudnn.so.9"];
+
+    /// <summary>The first CUDA library that cannot be loaded, or null when all can.</summary>
+    internal static string? MissingCudaLibrary()
+    {
+        var providerFolder = Path.GetDirectoryName(typeof(OrtEnv).Assembly.Location) ?? AppContext.BaseDirectory;
+        foreach (var library in CudaLibraries)
+        {
+            var loaded = library.Contains("providers", StringComparison.Ordinal)
+                ? ProviderLibraryExists(library, providerFolder)
+                : System.Runtime.InteropServices.NativeLibrary.TryLoad(library, out _);
+            if (!loaded) return library;
+        }
+        return null;
+    }
+
+    /// <summary>The provider library sits beside onnxruntime's own, in the app folder or the package's runtimes folder.</summary>
+    private static bool ProviderLibraryExists(string library, string assemblyFolder)
+    {
+        var rid = OperatingSystem.IsWindows() ? "win-x64" : System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        string[] candidates =
+        [
+            Path.Combine(AppContext.BaseDirectory, library),
+            Path.Combine(assemblyFolder, library),
+            Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", library),
+        ];
+        return candidates.Any(File.Exists);
     }
 
     public static InferenceSession CreateSession(string modelPath, ExecutionProviderChoice provider)

@@ -65,8 +65,7 @@ public sealed class ImageDecoder
         var name = ImageSignature.DisplayName(format);
 
         using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data) ?? throw new ImageDecodeException(
-            ImageDecodeError.Corrupt, $"The {name} image is corrupt or truncated: its header could not be read.");
+        using var codec = SKCodec.Create(data) ?? throw Unreadable(format, name, encoded);
         if (codec.EncodedFormat != ToSkia(format))
         {
             throw new ImageDecodeException(
@@ -117,6 +116,29 @@ public sealed class ImageDecoder
             WritePlanes(scaled, origin, placement, target, destination);
         }
         return new DecodedImageInfo(format, shownWidth, shownHeight);
+    }
+
+    /// <summary>
+    /// libpng refuses a side longer than <see cref="MaxPngSide"/> pixels before Skia sees the header, so a valid but
+    /// very wide or tall PNG (40,000,000×1, say) would pass for a corrupt one. Its IHDR says which it is.
+    /// </summary>
+    private const int MaxPngSide = 1_000_000;
+
+    private static ImageDecodeException Unreadable(ImageFormat format, string name, ReadOnlySpan<byte> encoded)
+    {
+        // PNG: 8-byte signature, then the IHDR chunk (length, "IHDR", width, height big-endian).
+        if (format == ImageFormat.Png && encoded.Length >= 24 && encoded.Slice(12, 4).SequenceEqual("IHDR"u8))
+        {
+            var width = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(encoded.Slice(16, 4));
+            var height = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(encoded.Slice(20, 4));
+            if (width > MaxPngSide || height > MaxPngSide)
+            {
+                return new ImageDecodeException(ImageDecodeError.TooManyPixels,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"The image is {width}x{height} pixels; PNG sides longer than {MaxPngSide:N0} pixels are not decoded."));
+            }
+        }
+        return new ImageDecodeException(ImageDecodeError.Corrupt, $"The {name} image is corrupt or truncated: its header could not be read.");
     }
 
     private static SKBitmap DecodeFullSize(SKCodec codec, string name)

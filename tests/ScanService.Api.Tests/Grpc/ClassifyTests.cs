@@ -61,14 +61,16 @@ public sealed class ClassifyTests : IDisposable
     }
 
     [Fact]
-    public async Task Top_k_of_zero_lists_the_answer_and_a_large_one_lists_every_class()
+    public async Task Top_k_defaults_to_five_as_over_REST_and_a_large_one_lists_every_class()
     {
         var png = FashionMnistImages.Take(1)[0];
 
-        var one = await _client.ClassifyAsync(Request("a", png));
-        var all = await _client.ClassifyAsync(Request("b", png, new ClassifyOptions { TopK = 1000 }));
+        var unset = await _client.ClassifyAsync(Request("a", png));
+        var one = await _client.ClassifyAsync(Request("b", png, new ClassifyOptions { TopK = 1 }));
+        var all = await _client.ClassifyAsync(Request("c", png, new ClassifyOptions { TopK = 1000 }));
 
-        Assert.Equal(one.Classification.ClassIndex, Assert.Single(one.Classification.TopK).ClassIndex);
+        Assert.Equal(ScanService.Api.Serving.RequestOptions.DefaultTopK, unset.Classification.TopK.Count);
+        Assert.Equal(unset.Classification.ClassIndex, Assert.Single(one.Classification.TopK).ClassIndex);
         Assert.Equal(_factory.Model().Manifest.Labels.Count, all.Classification.TopK.Count);
     }
 
@@ -80,6 +82,9 @@ public sealed class ClassifyTests : IDisposable
     [InlineData("max exit past the last")]
     [InlineData("full depth with ensemble")]
     [InlineData("negative top k")]
+    [InlineData("zero top k")]
+    [InlineData("operating point with ensemble")]
+    [InlineData("operating point with full depth")]
     public async Task Bad_input_fails_with_INVALID_ARGUMENT(string bad)
     {
         var request = BadRequest(bad);
@@ -103,19 +108,26 @@ public sealed class ClassifyTests : IDisposable
             "max exit past the last" => Request(id, png, new ClassifyOptions { MaxExit = 99 }),
             "full depth with ensemble" => Request(id, png, new ClassifyOptions { FullDepth = true, Ensemble = true }),
             "negative top k" => Request(id, png, new ClassifyOptions { TopK = -1 }),
+            "zero top k" => Request(id, png, new ClassifyOptions { TopK = 0 }),
+            "operating point with ensemble" => Request(id, png, new ClassifyOptions { OperatingPoint = "fast", Ensemble = true }),
+            "operating point with full depth" => Request(id, png, new ClassifyOptions { OperatingPoint = "fast", FullDepth = true }),
             _ => throw new ArgumentOutOfRangeException(nameof(bad), bad, null),
         };
     }
 
-    [Fact]
-    public async Task An_oversized_message_fails_with_RESOURCE_EXHAUSTED()
+    [Theory]
+    [InlineData(8192, "one image may have at most 4096 bytes")]
+    [InlineData(20000, "")]
+    public async Task An_image_over_the_limit_fails_with_RESOURCE_EXHAUSTED_whether_the_service_or_the_transport_refuses_it(int bytes, string message)
     {
-        using var factory = new ScanApiFactory().With("Grpc:MaxReceiveMessageBytes", "4096");
+        // Past MaxRequestBodyBytes the service refuses the image; past MaxBatchRequestBodyBytes gRPC cannot read the message.
+        using var factory = new ScanApiFactory().With("Limits:MaxBatchRequestBodyBytes", "16384").With("Limits:MaxRequestBodyBytes", "4096");
         var client = new ClassificationService.ClassificationServiceClient(factory.InMemoryChannel());
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            client.ClassifyAsync(new ClassifyRequest { Id = "big", Image = ByteString.CopyFrom(new byte[8192]) }).ResponseAsync);
+            client.ClassifyAsync(new ClassifyRequest { Id = "big", Image = ByteString.CopyFrom(new byte[bytes]) }).ResponseAsync);
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains(message, error.Status.Detail);
     }
 }

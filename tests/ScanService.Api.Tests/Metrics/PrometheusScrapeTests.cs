@@ -46,9 +46,20 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
         Assert.Equal(total, byExit.Sum(r => r.Value));
         // Scraped as OpenMetrics, bucket bounds come back as floats: le="1.0".
         for (var exit = 1; exit <= exits; exit++)
+        {
             Assert.Equal(answered.Where(a => a.Key <= exit).Sum(a => a.Value), byBucket.Single(r => Bound(r.Labels["le"]) == exit).Value);
+            // The sliver just below each exit holds nothing of that exit.
+            Assert.Equal(answered.Where(a => a.Key < exit).Sum(a => a.Value), byBucket.Single(r => Math.Abs(Bound(r.Labels["le"]) - (exit - 0.001)) < 1e-9).Value);
+        }
         Assert.Equal(total, byBucket.Single(r => r.Labels["le"] == "+Inf").Value);
-        Assert.Equal(exits + 1, byBucket.Count);
+        Assert.Equal(2 * exits + 1, byBucket.Count);
+
+        // Quantiles read as exits: the median of the answers' exits, within the sliver below it.
+        var sorted = answered.OrderBy(a => a.Key).SelectMany(a => Enumerable.Repeat(a.Key, a.Value)).ToList();
+        var median = sorted[(int)Math.Ceiling(0.5 * total) - 1];
+        var quantile = Assert.Single(await prometheus.QueryAsync("histogram_quantile(0.5, sum by (le) (scan_exit_depth_bucket))")).Value;
+        output.WriteLine($"histogram_quantile(0.5, ...) = {quantile}; median exit of the answers {median}");
+        Assert.InRange(quantile, median - 0.001, median);
     }
 
     private static double Bound(string le) => le == "+Inf" ? double.PositiveInfinity : double.Parse(le, NumberStyles.Float, CultureInfo.InvariantCulture);

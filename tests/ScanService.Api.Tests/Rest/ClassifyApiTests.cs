@@ -20,7 +20,7 @@ public class ClassifyApiTests(ScanApiFactory factory) : IClassFixture<ScanApiFac
         var classIndex = json.GetProperty("classIndex").GetInt32();
         Assert.Equal(model.Manifest.Labels[classIndex], json.GetProperty("label").GetString());
         var topK = json.GetProperty("topK").EnumerateArray().ToList();
-        Assert.Equal(ClassifyApi.DefaultTopK, topK.Count);
+        Assert.Equal(ScanService.Api.Serving.RequestOptions.DefaultTopK, topK.Count);
         Assert.Equal(classIndex, topK[0].GetProperty("classIndex").GetInt32());
         Assert.Equal(json.GetProperty("confidence").GetSingle(), topK[0].GetProperty("probability").GetSingle());
         Assert.All(topK, t => Assert.Equal(model.Manifest.Labels[t.GetProperty("classIndex").GetInt32()], t.GetProperty("label").GetString()));

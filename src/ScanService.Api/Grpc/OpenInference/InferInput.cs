@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Google.Protobuf;
 using ScanService.Api.Inference;
+using ScanService.Api.Serving;
 using ScanService.Core.Bundle;
 
 namespace ScanService.Api.Grpc.OpenInference;
@@ -27,7 +28,7 @@ internal sealed class InferInput
     public IReadOnlyList<EncodedImage>? Images { get; }
     public int Count { get; }
 
-    public static InferInput Read(ModelInferRequest request, InputSpec spec)
+    public static InferInput Read(ModelInferRequest request, InputSpec spec, ServingLimits limits)
     {
         if (request.Inputs.Count != 1)
             throw GrpcStatusMapping.InvalidArgument($"send exactly one input tensor (FP32 [N,{spec.Channels},{spec.Height},{spec.Width}] or BYTES [N]); got {request.Inputs.Count}");
@@ -43,19 +44,20 @@ internal sealed class InferInput
         }
         return tensor.Datatype switch
         {
-            Fp32 => ReadFp32(tensor, raw, spec),
-            Bytes => ReadBytes(tensor, raw),
+            Fp32 => ReadFp32(tensor, raw, spec, limits),
+            Bytes => ReadBytes(tensor, raw, limits),
             _ => throw GrpcStatusMapping.InvalidArgument(
                 $"input '{tensor.Name}' has datatype '{tensor.Datatype}'; send FP32 [N,{spec.Channels},{spec.Height},{spec.Width}] or BYTES [N] of encoded images"),
         };
     }
 
-    private static InferInput ReadFp32(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw, InputSpec spec)
+    private static InferInput ReadFp32(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw, InputSpec spec, ServingLimits limits)
     {
         var shape = tensor.Shape;
         if (shape.Count != 4 || shape[0] < 0 || shape[1] != spec.Channels || shape[2] != spec.Height || shape[3] != spec.Width)
             throw GrpcStatusMapping.InvalidArgument(
                 $"FP32 input '{tensor.Name}' must have shape [N,{spec.Channels},{spec.Height},{spec.Width}]; got {Format(shape)}");
+        limits.CheckImageCount(shape[0], $"Input '{tensor.Name}'");
         if (shape[0] > Array.MaxLength / spec.PixelsPerSample)
             throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} is too large");
         var expected = (int)shape[0] * spec.PixelsPerSample;
@@ -82,13 +84,15 @@ internal sealed class InferInput
         return new InferInput(pixels, null, (int)shape[0]);
     }
 
-    private static InferInput ReadBytes(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw)
+    private static InferInput ReadBytes(ModelInferRequest.Types.InferInputTensor tensor, ByteString? raw, ServingLimits limits)
     {
         var shape = tensor.Shape;
         if (shape.Count is < 1 or > 2 || shape[0] < 0 || (shape.Count == 2 && shape[1] != 1) || shape[0] > Array.MaxLength)
             throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' must have shape [N] or [N,1], one encoded image per element; got {Format(shape)}");
+        limits.CheckImageCount(shape[0], $"Input '{tensor.Name}'");
         var count = (int)shape[0];
         var elements = raw is not null ? SplitRawBytes(tensor.Name, raw.Memory, count) : ReadBytesContents(tensor, count);
+        for (var i = 0; i < elements.Count; i++) limits.CheckImageBytes(elements[i].Length, $"Input '{tensor.Name}' element {i}");
         // Named so that an image that cannot be decoded is reported by its element.
         var images = elements.Select((data, i) => new EncodedImage(data, $"input '{tensor.Name}' element {i}")).ToList();
         return new InferInput(null, images, count);

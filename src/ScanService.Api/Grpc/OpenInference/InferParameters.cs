@@ -1,4 +1,5 @@
 using Google.Protobuf.Collections;
+using ScanService.Api.Serving;
 using ScanService.Core.Inference;
 
 namespace ScanService.Api.Grpc.OpenInference;
@@ -14,13 +15,12 @@ internal static class InferParameters
     public const string FullDepth = "full_depth";
     public const string Ensemble = "ensemble";
 
-    public static InferenceOptions ToInferenceOptions(MapField<string, InferParameter> parameters) => new()
-    {
-        OperatingPoint = parameters.TryGetValue(OperatingPoint, out var point) ? String(OperatingPoint, point) : null,
-        MaxExit = parameters.TryGetValue(MaxExit, out var maxExit) ? Int32(MaxExit, maxExit) : null,
-        FullDepth = parameters.TryGetValue(FullDepth, out var fullDepth) && Bool(FullDepth, fullDepth),
-        Ensemble = parameters.TryGetValue(Ensemble, out var ensemble) && Bool(Ensemble, ensemble),
-    };
+    public static InferenceOptions ToInferenceOptions(MapField<string, InferParameter> parameters) =>
+        RequestOptions.Create(
+            parameters.TryGetValue(OperatingPoint, out var point) ? String(OperatingPoint, point) : null,
+            parameters.TryGetValue(MaxExit, out var maxExit) ? Int32(MaxExit, maxExit) : null,
+            parameters.TryGetValue(FullDepth, out var fullDepth) && Bool(FullDepth, fullDepth),
+            parameters.TryGetValue(Ensemble, out var ensemble) && Bool(Ensemble, ensemble)).Inference;
 
     private static string String(string name, InferParameter p) =>
         p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.StringParam ? p.StringParam : throw WrongKind(name, "string_param");

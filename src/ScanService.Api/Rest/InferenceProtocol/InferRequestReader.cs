@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using ScanService.Api.Inference;
 using ScanService.Api.ModelLoading;
+using ScanService.Api.Serving;
 using ScanService.Core.Inference;
 
 namespace ScanService.Api.Rest.InferenceProtocol;
@@ -50,7 +51,7 @@ internal static class InferRequestReader
         }
     }
 
-    public static InferenceInput Parse(InferRequest request, LoadedModel model, RequestLimitsOptions limits)
+    public static InferenceInput Parse(InferRequest request, LoadedModel model, ServingLimits limits)
     {
         var options = ReadOptions(request.Parameters);
         var outputs = ReadOutputs(request.Outputs);
@@ -85,7 +86,7 @@ internal static class InferRequestReader
 
     private static long[] SampleShape(LoadedModel model) => [model.Manifest.Input.Channels, model.Manifest.Input.Height, model.Manifest.Input.Width];
 
-    private static (int Count, float[] Tensor) ReadTensor(InferInputTensor input, LoadedModel model, RequestLimitsOptions limits)
+    private static (int Count, float[] Tensor) ReadTensor(InferInputTensor input, LoadedModel model, ServingLimits limits)
     {
         var shape = input.Shape!;
         var sample = SampleShape(model);
@@ -101,7 +102,7 @@ internal static class InferRequestReader
         return (count, tensor);
     }
 
-    private static List<EncodedImage> ReadImages(InferInputTensor input, RequestLimitsOptions limits)
+    private static List<EncodedImage> ReadImages(InferInputTensor input, ServingLimits limits)
     {
         var shape = input.Shape!;
         if (shape.Count is < 1 or > 2 || shape[0] < 1 || (shape.Count == 2 && shape[1] != 1))
@@ -114,15 +115,17 @@ internal static class InferRequestReader
         {
             if (elements[i].ValueKind != JsonValueKind.String || !elements[i].TryGetBytesFromBase64(out var bytes))
                 throw InvalidRequestException.BadRequest($"Input '{input.Name}' element {i} is not a base64 string; each element is one base64-encoded image.");
+            limits.CheckImageBytes(bytes.Length, $"Input '{input.Name}' element {i}");
             images.Add(new EncodedImage(bytes, $"input '{input.Name}', element {i}"));
         }
         return images;
     }
 
-    private static int CheckBatch(InferInputTensor input, long count, RequestLimitsOptions limits) =>
-        count <= limits.MaxBatchImages
-            ? (int)count
-            : throw InvalidRequestException.TooLarge($"Input '{input.Name}' holds {count} samples; at most {limits.MaxBatchImages} are accepted per request.");
+    private static int CheckBatch(InferInputTensor input, long count, ServingLimits limits)
+    {
+        limits.CheckImageCount(count, $"Input '{input.Name}'");
+        return (int)count;
+    }
 
     /// <summary>The data's elements in row-major order; nested data must follow the shape level by level.</summary>
     private static List<JsonElement> Elements(InferInputTensor input, long expected)
@@ -169,6 +172,7 @@ internal static class InferRequestReader
     private static InferenceOptions ReadOptions(Dictionary<string, JsonElement>? parameters)
     {
         if (parameters is null) return InferenceOptions.Default;
+        // Read as sent, then given the meanings every front end shares.
         var options = InferenceOptions.Default;
         foreach (var (key, value) in parameters)
         {
@@ -188,7 +192,7 @@ internal static class InferRequestReader
                 _ => options,
             };
         }
-        return options;
+        return RequestOptions.Create(options.OperatingPoint, options.MaxExit, options.FullDepth, options.Ensemble).Inference;
     }
 
     private static bool Boolean(string key, JsonElement value) => value.ValueKind switch

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Inference;
+using ScanService.Api.Serving;
 using ScanService.Api.ModelLoading;
 
 namespace ScanService.Api.Rest.InferenceProtocol;
@@ -21,14 +22,15 @@ public static class InferenceProtocolApi
 
     public static IEndpointRouteBuilder MapInferenceProtocolApi(this IEndpointRouteBuilder app)
     {
-        var limits = app.ServiceProvider.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<ServingLimits>>().Value;
         var v2 = app.MapGroup(Prefix)
             .WithTags("Open Inference Protocol v2")
             .ProducesInferenceError(StatusCodes.Status500InternalServerError);
 
         v2.MapGet("", GetServerMetadata).WithName("ServerMetadata");
-        v2.MapGet("/health/live", Live).WithName("ServerLive");
-        v2.MapGet("/health/ready", Ready).WithName("ServerReady")
+        // Probes may use HEAD (as load balancers do): same status, no body.
+        v2.MapMethods("/health/live", [HttpMethods.Get, HttpMethods.Head], Live).WithName("ServerLive");
+        v2.MapMethods("/health/ready", [HttpMethods.Get, HttpMethods.Head], Ready).WithName("ServerReady")
             .Produces<InferenceError>(StatusCodes.Status503ServiceUnavailable);
 
         var models = v2.MapGroup("/models")
@@ -46,7 +48,7 @@ public static class InferenceProtocolApi
     private static RouteGroupBuilder ProducesInferenceError(this RouteGroupBuilder group, int statusCode) =>
         group.WithMetadata(new ProducesResponseTypeMetadata(statusCode, typeof(InferenceError), ["application/json"]));
 
-    private static void ConfigureInfer(RouteHandlerBuilder infer, RequestLimitsOptions limits) => infer
+    private static void ConfigureInfer(RouteHandlerBuilder infer, ServingLimits limits) => infer
         .Accepts<InferRequest>("application/json")
         .WithRequestBodyLimit(limits.MaxBatchRequestBodyBytes)
         .Produces<InferenceError>(StatusCodes.Status400BadRequest)
@@ -144,7 +146,7 @@ public static class InferenceProtocolApi
     /// <response code="415">The body is not application/json.</response>
     /// <response code="503">The model is not loaded.</response>
     public static Task<Results<Ok<InferResponse>, NotFound<InferenceError>>> Infer(
-        string name, HttpRequest request, ImageClassifier classifier, IOptions<RequestLimitsOptions> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+        string name, HttpRequest request, ImageClassifier classifier, IOptions<ServingLimits> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
         InferVersion(name, null, request, classifier, limits, json, cancellationToken);
 
     /// <summary>Classifies a batch with one version of the model; see POST /v2/models/{name}/infer.</summary>
@@ -162,7 +164,7 @@ public static class InferenceProtocolApi
     /// <response code="415">The body is not application/json.</response>
     /// <response code="503">The model is not loaded.</response>
     public static async Task<Results<Ok<InferResponse>, NotFound<InferenceError>>> InferVersion(
-        string name, string? version, HttpRequest request, ImageClassifier classifier, IOptions<RequestLimitsOptions> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        string name, string? version, HttpRequest request, ImageClassifier classifier, IOptions<ServingLimits> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var (model, notFound) = Find(classifier, name, version);
         if (model is null) return notFound!;
