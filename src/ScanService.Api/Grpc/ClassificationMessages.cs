@@ -20,7 +20,7 @@ internal static class ClassificationMessages
     public static ReadOnlyMemory<byte> RequireImage(ClassifyRequest request, ServingLimits limits)
     {
         if (request.Image.IsEmpty) throw GrpcStatusMapping.InvalidArgument("image is empty: send the encoded image's bytes");
-        limits.CheckImageBytes(request.Image.Length, "The image");
+        limits.CheckImageBytes(request.Image.Length);
         return request.Image.Memory;
     }
 

@@ -30,7 +30,7 @@ public static class GrpcExtensions
         builder.Services.AddOptions<GrpcServiceOptions>()
             // The largest message any front end accepts: smaller limits (one image) are checked per message, so that a
             // streamed item over them gets its own error answer instead of ending the call.
-            .Configure<IOptions<ServingLimits>>((grpc, limits) => grpc.MaxReceiveMessageSize = (int)limits.Value.MaxBatchRequestBodyBytes);
+            .Configure<IOptions<ServingLimits>>((grpc, limits) => grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, Math.Max(limits.Value.MaxBatchRequestBodyBytes, limits.Value.MaxRequestBodyBytes + ServingLimits.EnvelopeBytes)));
 
         builder.Services.AddGrpcHealthChecks(options =>
             {

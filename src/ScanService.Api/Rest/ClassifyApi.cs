@@ -21,7 +21,7 @@ public static class ClassifyApi
 
         api.MapPost("", ClassifyImage)
             .WithName("ClassifyImage")
-            .WithRequestBodyLimit(limits.MaxRequestBodyBytes)
+            .WithRequestBodyLimit(limits.MaxRequestBodyBytes + ServingLimits.EnvelopeBytes)
             .WithMetadata(new ImageUploadBody(ImageUploads.SingleField, AcceptsRawBody: true, Multiple: false));
 
         api.MapPost("/batch", ClassifyBatch)
@@ -37,6 +37,7 @@ public static class ClassifyApi
     /// </summary>
     /// <param name="request">The HTTP request carrying the image.</param>
     /// <param name="classifier">The classifier.</param>
+    /// <param name="limits">Request limits.</param>
     /// <param name="operatingPoint">Named threshold set (see GET /v1/model); the model's default when absent. Not with fullDepth or ensemble.</param>
     /// <param name="maxExit">Deepest exit allowed, 1 to the model's exit count; the image answers there if no earlier exit fired.</param>
     /// <param name="fullDepth">No early exit: answer at the deepest allowed exit. Not with ensemble or operatingPoint.</param>
@@ -51,6 +52,7 @@ public static class ClassifyApi
     public static async Task<Ok<ClassifyResponse>> ClassifyImage(
         HttpRequest request,
         ImageClassifier classifier,
+        IOptions<ServingLimits> limits,
         string? operatingPoint = null,
         int? maxExit = null,
         bool fullDepth = false,
@@ -59,7 +61,7 @@ public static class ClassifyApi
         CancellationToken cancellationToken = default)
     {
         var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK);
-        var image = await ImageUploads.ReadSingleAsync(request, cancellationToken);
+        var image = await ImageUploads.ReadSingleAsync(request, limits.Value, cancellationToken);
         var results = await classifier.ClassifyImagesAsync([image], options.Inference, cancellationToken);
         return TypedResults.Ok(ClassifyResponse.From(results[0], options.TopK));
     }

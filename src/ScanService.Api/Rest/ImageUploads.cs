@@ -17,11 +17,15 @@ internal static class ImageUploads
         ["image/png", "image/jpeg", "image/bmp", "image/webp", "image/gif", "application/octet-stream"];
 
     /// <summary>One image: the raw body, or the form's file field <c>image</c>.</summary>
-    public static async Task<ReadOnlyMemory<byte>> ReadSingleAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<ReadOnlyMemory<byte>> ReadSingleAsync(HttpRequest request, ServingLimits limits, CancellationToken cancellationToken)
     {
         var mediaType = MediaType(request);
         if (mediaType is not null && RawContentTypes.Contains(mediaType))
-            return await ReadBodyAsync(request, cancellationToken);
+        {
+            var body = await ReadBodyAsync(request, cancellationToken);
+            limits.CheckImageBytes(body.Length);
+            return body;
+        }
         if (mediaType == Multipart)
         {
             var form = await ReadFormAsync(request, cancellationToken);
@@ -31,6 +35,7 @@ internal static class ImageUploads
             if (form.Files.Count > 1)
                 throw InvalidRequestException.BadRequest(
                     $"The multipart request has {form.Files.Count} file parts; this route classifies one image (field '{SingleField}'). Send several images to POST /v1/classify/batch.");
+            limits.CheckImageBytes(file.Length);
             return await ReadFileAsync(file, cancellationToken);
         }
         throw InvalidRequestException.UnsupportedMediaType(
@@ -45,13 +50,13 @@ internal static class ImageUploads
         var form = await ReadFormAsync(request, cancellationToken);
         if (form.Files.Count == 0)
             throw InvalidRequestException.BadRequest("The multipart request has no file parts; send one file part per image (for example in a field named 'images').");
-        limits.CheckImageCount(form.Files.Count, "The batch");
+        limits.CheckImageCount(form.Files.Count);
         var images = new List<EncodedImage>(form.Files.Count);
         for (var i = 0; i < form.Files.Count; i++)
         {
             var file = form.Files[i];
             var name = $"field '{file.Name}', file '{file.FileName}'";
-            limits.CheckImageBytes(file.Length, $"Image {i} ({name})");
+            limits.CheckImageBytes(file.Length, i);
             images.Add(new EncodedImage(await ReadFileAsync(file, cancellationToken), name));
         }
         return images;

@@ -21,8 +21,8 @@ public sealed class ServingLimits
 
     /// <summary>
     /// A request that carries several images or a tensor (POST /v1/classify/batch, POST /v2/.../infer, ModelInfer).
-    /// Also the largest gRPC message the server reads at all: a ClassifyStream item past it ends the call, after
-    /// every item read before it has been answered.
+    /// Also the largest gRPC message the server reads at all (or one image and its <see cref="EnvelopeBytes"/>, if
+    /// that is more): a ClassifyStream item past it ends the call, after every item read before it has been answered.
     /// </summary>
     [Range(1, int.MaxValue)]
     public long MaxBatchRequestBodyBytes { get; set; } = 16 * 1024 * 1024;
@@ -34,18 +34,25 @@ public sealed class ServingLimits
     [Range(1, 4096)]
     public int MaxBatchImages { get; set; } = 64;
 
+    /// <summary>
+    /// Room for what surrounds one image on the wire (multipart headers, a protobuf envelope): the transport lets a
+    /// request that much past <see cref="MaxRequestBodyBytes"/> through, so that the image itself is measured and
+    /// refused with the same message on every front end.
+    /// </summary>
+    public const int EnvelopeBytes = 64 * 1024;
+
     /// <summary>Refuses a request of more than <see cref="MaxBatchImages"/> images.</summary>
-    public void CheckImageCount(long count, string what)
+    public void CheckImageCount(long count)
     {
         if (count > MaxBatchImages)
-            throw new RequestTooLargeException($"{what} holds {count} images; at most {MaxBatchImages} are accepted per request.");
+            throw new RequestTooLargeException($"The request holds {count} images; at most {MaxBatchImages} are accepted per request.");
     }
 
-    /// <summary>Refuses one encoded image larger than <see cref="MaxRequestBodyBytes"/>.</summary>
-    public void CheckImageBytes(long length, string what)
+    /// <summary>Refuses one encoded image larger than <see cref="MaxRequestBodyBytes"/>; <paramref name="index"/> is its place in a batch.</summary>
+    public void CheckImageBytes(long length, int? index = null)
     {
         if (length > MaxRequestBodyBytes)
-            throw new RequestTooLargeException($"{what} is {length} bytes; one image may have at most {MaxRequestBodyBytes} bytes.");
+            throw new RequestTooLargeException($"{(index is { } i ? $"Image {i}" : "The image")} is {length} bytes; one image may have at most {MaxRequestBodyBytes} bytes.");
     }
 }
 

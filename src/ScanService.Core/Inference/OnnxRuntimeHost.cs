@@ -72,7 +72,7 @@ public static class OnnxRuntimeHost
         : ["libonnxruntime_providers_cuda.so", "libcudart.so.13", "libcublasLt.so.13", "libcudnn.so.9"];
 
     /// <summary>The first CUDA library that cannot be loaded, or null when all can.</summary>
-    internal static string? MissingCudaLibrary()
+    public static string? MissingCudaLibrary()
     {
         var providerFolder = Path.GetDirectoryName(typeof(OrtEnv).Assembly.Location) ?? AppContext.BaseDirectory;
         foreach (var library in CudaLibraries)

@@ -86,6 +86,66 @@ public sealed class ClassifyStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task An_item_over_the_image_limit_gets_its_own_error_answer_and_the_stream_goes_on()
+    {
+        using var factory = new ScanApiFactory().With("Limits:MaxRequestBodyBytes", "4096").With("Limits:MaxBatchRequestBodyBytes", "65536");
+        var png = FashionMnistImages.Take(1)[0];
+        var items = Enumerable.Range(0, 20).Select(i => Request($"good-{i}", png)).ToList();
+        items.Insert(10, Request("big", new byte[8192]));
+        using var call = Client(factory).ClassifyStream();
+
+        var answers = await ExchangeAsync(call, items);
+
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        Assert.Equal(21, answers.Count);
+        var big = answers.Single(a => a.Id == "big").Error;
+        Assert.Equal((int)StatusCode.ResourceExhausted, big.Code);
+        Assert.Contains("at most 4096 bytes", big.Message);
+        Assert.All(answers.Where(a => a.Id != "big"), a => Assert.Equal(ClassifyStreamResponse.OutcomeOneofCase.Result, a.OutcomeCase));
+    }
+
+    [Fact]
+    public async Task An_item_the_transport_cannot_read_ends_the_call_only_after_every_item_read_before_it_is_answered()
+    {
+        // Items wait for company in the batcher, so that many are still unanswered when the unreadable one arrives.
+        using var factory = new ScanApiFactory()
+            .With("Limits:MaxRequestBodyBytes", "4096").With("Limits:MaxBatchRequestBodyBytes", "16384")
+            .With("Batching:MaxBatchSize", "64").With("Batching:MaxDelayMilliseconds", "200");
+        var images = FashionMnistImages.Take(8);
+        using var call = Client(factory).ClassifyStream();
+        var reading = Task.Run(async () =>
+        {
+            var answers = new List<ClassifyStreamResponse>();
+            try
+            {
+                await foreach (var answer in call.ResponseStream.ReadAllAsync()) answers.Add(answer);
+                return (answers, StatusCode.OK);
+            }
+            catch (RpcException e)
+            {
+                return (answers, e.StatusCode);
+            }
+        });
+
+        for (var i = 0; i < 50; i++) await call.RequestStream.WriteAsync(Request($"item-{i}", images[i % images.Count]));
+        try
+        {
+            await call.RequestStream.WriteAsync(Request("unreadable", new byte[100_000]));
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        {
+            // The server may end the call before the client finishes writing: what it answered is what counts.
+        }
+        var (received, status) = await reading.WaitAsync(Patience);
+
+        Assert.Equal(StatusCode.ResourceExhausted, status);
+        Assert.Equal(50, received.Count);
+        Assert.Equal(50, received.Select(a => a.Id).Distinct().Count());
+        Assert.All(received, a => Assert.Equal(ClassifyStreamResponse.OutcomeOneofCase.Result, a.OutcomeCase));
+    }
+
+    [Fact]
     public async Task The_server_reads_no_further_ahead_than_its_bound()
     {
         using var factory = new ScanApiFactory().With("Grpc:MaxStreamItemsInFlight", "2");

@@ -51,7 +51,8 @@ public sealed class BatchingTests : IDisposable
         using var response = await WhileTheQueueIsFull(
             () => client.ClassifyAsync(png),
             () => client.PostAsync("/v1/classify", Raw(png, "image/png")));
-        await AssertProblemAsync(response, HttpStatusCode.TooManyRequests);
+        var problem = await AssertProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
     }
 

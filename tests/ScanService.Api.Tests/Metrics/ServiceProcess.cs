@@ -12,10 +12,11 @@ public sealed class ServiceProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private ServiceProcess(Process process, Uri rest)
+    private ServiceProcess(Process process, Uri rest, Uri grpc)
     {
         _process = process;
         Rest = rest;
+        Grpc = grpc;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -24,28 +25,43 @@ public sealed class ServiceProcess : IDisposable
 
     public Uri Rest { get; }
 
-    public static async Task<ServiceProcess> StartAsync(string? bundlePath = null, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The HTTP/2-only gRPC endpoint.</summary>
+    public Uri Grpc { get; }
+
+    /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
+    public string Output => Log;
+
+    /// <summary>
+    /// Starts the built service. <paramref name="workingDirectory"/> and <paramref name="passContentRoot"/> let a test
+    /// start it as a user would from another folder, without telling it where its files are.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(string? bundlePath = null, IReadOnlyDictionary<string, string>? settings = null,
+        string? workingDirectory = null, bool passContentRoot = true, string executionProvider = "Cpu")
     {
         // The test's output folder holds the service's build (assembly, deps, runtimeconfig, appsettings) as its reference.
         var app = Path.Combine(AppContext.BaseDirectory, "ScanService.Api.dll");
         var restPort = PrometheusServer.FreeLoopbackPort();
         var grpcPort = PrometheusServer.FreeLoopbackPort();
-        var start = new ProcessStartInfo(DotnetHost(),
-        [
-            app, "--contentRoot", AppContext.BaseDirectory,
-            $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{restPort}", "--Kestrel:Endpoints:Http:Protocols=Http1",
-            $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{grpcPort}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
-        ])
+        List<string> arguments = passContentRoot
+            ?
+            [
+                app, "--contentRoot", AppContext.BaseDirectory,
+                $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{restPort}", "--Kestrel:Endpoints:Http:Protocols=Http1",
+                $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{grpcPort}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+            ]
+            // Only the ports: everything else (the gRPC endpoint's HTTP/2, the limits...) must come from appsettings.json.
+            : [app, $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{restPort}", $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{grpcPort}"];
+        var start = new ProcessStartInfo(DotnetHost(), arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        start.Environment["Model__ExecutionProvider"] = "Cpu";
+        start.Environment["Model__ExecutionProvider"] = executionProvider;
         start.Environment["Model__BundlePath"] = bundlePath ?? RepositoryPaths.DefaultBundle;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
 
-        var service = new ServiceProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{restPort}"));
+        var service = new ServiceProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{restPort}"), new Uri($"http://127.0.0.1:{grpcPort}"));
         try
         {
             await service.WaitReadyAsync();

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Grpc.Core;
+using ScanService.Api.Grpc.OpenInference;
+using ScanService.Api.Grpc.V1;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Preprocessing;
 using Xunit.Abstractions;
@@ -9,9 +12,10 @@ using static ScanService.Api.Tests.Rest.RestCalls;
 namespace ScanService.Api.Tests.Reliability;
 
 /// <summary>
-/// Mutated real images through the service's own preprocessing, and one in eight of them through POST /v1/classify:
-/// no crash, no hang, and no outcome but a decoded image or a documented <see cref="ImageDecodeException"/> (a 400
-/// problem with its reason over HTTP, the same one the preprocessor gave).
+/// Mutated real images through the service's own preprocessing, and one in eight of them through POST /v1/classify
+/// and through gRPC (scan.v1 Classify and the protocol's ModelInfer, in turn): no crash, no hang, and no outcome but a
+/// decoded image or a documented <see cref="ImageDecodeException"/> (a 400 problem with its reason over HTTP,
+/// INVALID_ARGUMENT with the same message over gRPC).
 /// </summary>
 public class ImageFuzzTests(ScanApiFactory factory, ITestOutputHelper output) : IClassFixture<ScanApiFactory>
 {
@@ -26,6 +30,9 @@ public class ImageFuzzTests(ScanApiFactory factory, ITestOutputHelper output) : 
     public async Task Mutated_images_are_decoded_or_refused_with_a_documented_error_never_anything_else()
     {
         using var client = factory.CreateClient();
+        var channel = Grpc.GrpcTestServer.InMemoryChannel(factory);
+        var scan = new ClassificationService.ClassificationServiceClient(channel);
+        var inference = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
         var good = await CorpusChecks.GoodAnswerAsync(client);
         var model = factory.Model();
         var mutator = new ImageMutator(Seed);
@@ -48,6 +55,8 @@ public class ImageFuzzTests(ScanApiFactory factory, ITestOutputHelper output) : 
             if (input.Number % EveryNthOverHttp == 0)
             {
                 await AssertHttpAgreesAsync(client, input, error);
+                if (input.Number / EveryNthOverHttp % 2 == 0) await AssertScanGrpcAgreesAsync(scan, input, error);
+                else await AssertModelInferAgreesAsync(inference, model.Name, input, error);
                 overHttp++;
             }
         }
@@ -55,7 +64,7 @@ public class ImageFuzzTests(ScanApiFactory factory, ITestOutputHelper output) : 
         // Whatever the inputs did, the service answers a good image as before.
         Assert.Equal(good, await CorpusChecks.GoodAnswerAsync(client));
         await CorpusChecks.AssertLiveAsync(client);
-        output.WriteLine($"{count} mutated inputs in {started.Elapsed.TotalSeconds:F1} s (seed {Seed}), {overHttp} of them also over HTTP; slowest {slowest.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{count} mutated inputs in {started.Elapsed.TotalSeconds:F1} s (seed {Seed}), {overHttp} of them also over HTTP and gRPC; slowest {slowest.TotalMilliseconds:F0} ms");
         foreach (var (outcome, n) in outcomes.OrderByDescending(o => o.Value)) output.WriteLine($"  {outcome}: {n}");
         Assert.True(count >= 200, $"only {count} inputs ran in {Budget.TotalSeconds} s: the fuzz proves little");
     }
@@ -101,6 +110,47 @@ public class ImageFuzzTests(ScanApiFactory factory, ITestOutputHelper output) : 
             throw new Xunit.Sdk.XunitException($"input {input.Number} ({input.Recipe}): HTTP {(int)response.StatusCode}, the preprocessor gave {(direct is null ? "an image" : direct.Error)}: {body}");
         if (direct is not null)
             Assert.Equal(Reason(direct.Error), JsonSerializer.Deserialize<JsonElement>(body).GetProperty("reason").GetString());
+    }
+
+    private static async Task AssertScanGrpcAgreesAsync(ClassificationService.ClassificationServiceClient client, FuzzInput input, ImageDecodeException? direct)
+    {
+        try
+        {
+            await client.ClassifyAsync(Grpc.GrpcTestServer.Request($"{input.Number}", input.Data), deadline: DateTime.UtcNow + PerInput);
+            if (direct is not null) throw new Xunit.Sdk.XunitException($"input {input.Number} ({input.Recipe}): gRPC answered, the preprocessor gave {direct.Error}");
+        }
+        catch (RpcException e) when (direct is not null && e.StatusCode == StatusCode.InvalidArgument)
+        {
+            // An empty input is refused before decoding, with gRPC's own wording.
+            if (direct.Error != ImageDecodeError.Empty) Assert.Equal(direct.Message, e.Status.Detail);
+        }
+        catch (RpcException e)
+        {
+            throw new Xunit.Sdk.XunitException($"input {input.Number} ({input.Recipe}): gRPC {e.StatusCode} ({e.Status.Detail}), the preprocessor gave {(direct is null ? "an image" : direct.Error)}");
+        }
+    }
+
+    private static async Task AssertModelInferAgreesAsync(GRPCInferenceService.GRPCInferenceServiceClient client, string model, FuzzInput input, ImageDecodeException? direct)
+    {
+        var request = new ModelInferRequest { ModelName = model };
+        request.Inputs.Add(new ModelInferRequest.Types.InferInputTensor
+        {
+            Name = "image", Datatype = "BYTES", Shape = { 1 },
+            Contents = new InferTensorContents { BytesContents = { Google.Protobuf.ByteString.CopyFrom(input.Data) } },
+        });
+        try
+        {
+            await client.ModelInferAsync(request, deadline: DateTime.UtcNow + PerInput);
+            if (direct is not null) throw new Xunit.Sdk.XunitException($"input {input.Number} ({input.Recipe}): ModelInfer answered, the preprocessor gave {direct.Error}");
+        }
+        catch (RpcException e) when (direct is not null && e.StatusCode == StatusCode.InvalidArgument)
+        {
+            Assert.EndsWith(direct.Message, e.Status.Detail);
+        }
+        catch (RpcException e)
+        {
+            throw new Xunit.Sdk.XunitException($"input {input.Number} ({input.Recipe}): ModelInfer {e.StatusCode} ({e.Status.Detail}), the preprocessor gave {(direct is null ? "an image" : direct.Error)}");
+        }
     }
 
     /// <summary>The problem's <c>reason</c> for each kind, as ScanExceptionHandler writes it.</summary>

@@ -57,7 +57,7 @@ internal sealed class InferInput
         if (shape.Count != 4 || shape[0] < 0 || shape[1] != spec.Channels || shape[2] != spec.Height || shape[3] != spec.Width)
             throw GrpcStatusMapping.InvalidArgument(
                 $"FP32 input '{tensor.Name}' must have shape [N,{spec.Channels},{spec.Height},{spec.Width}]; got {Format(shape)}");
-        limits.CheckImageCount(shape[0], $"Input '{tensor.Name}'");
+        limits.CheckImageCount(shape[0]);
         if (shape[0] > Array.MaxLength / spec.PixelsPerSample)
             throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} is too large");
         var expected = (int)shape[0] * spec.PixelsPerSample;
@@ -89,10 +89,10 @@ internal sealed class InferInput
         var shape = tensor.Shape;
         if (shape.Count is < 1 or > 2 || shape[0] < 0 || (shape.Count == 2 && shape[1] != 1) || shape[0] > Array.MaxLength)
             throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' must have shape [N] or [N,1], one encoded image per element; got {Format(shape)}");
-        limits.CheckImageCount(shape[0], $"Input '{tensor.Name}'");
+        limits.CheckImageCount(shape[0]);
         var count = (int)shape[0];
         var elements = raw is not null ? SplitRawBytes(tensor.Name, raw.Memory, count) : ReadBytesContents(tensor, count);
-        for (var i = 0; i < elements.Count; i++) limits.CheckImageBytes(elements[i].Length, $"Input '{tensor.Name}' element {i}");
+        for (var i = 0; i < elements.Count; i++) limits.CheckImageBytes(elements[i].Length, i);
         // Named so that an image that cannot be decoded is reported by its element.
         var images = elements.Select((data, i) => new EncodedImage(data, $"input '{tensor.Name}' element {i}")).ToList();
         return new InferInput(null, images, count);

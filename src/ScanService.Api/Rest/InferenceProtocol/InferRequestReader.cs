@@ -115,7 +115,7 @@ internal static class InferRequestReader
         {
             if (elements[i].ValueKind != JsonValueKind.String || !elements[i].TryGetBytesFromBase64(out var bytes))
                 throw InvalidRequestException.BadRequest($"Input '{input.Name}' element {i} is not a base64 string; each element is one base64-encoded image.");
-            limits.CheckImageBytes(bytes.Length, $"Input '{input.Name}' element {i}");
+            limits.CheckImageBytes(bytes.Length, i);
             images.Add(new EncodedImage(bytes, $"input '{input.Name}', element {i}"));
         }
         return images;
@@ -123,7 +123,7 @@ internal static class InferRequestReader
 
     private static int CheckBatch(InferInputTensor input, long count, ServingLimits limits)
     {
-        limits.CheckImageCount(count, $"Input '{input.Name}'");
+        limits.CheckImageCount(count);
         return (int)count;
     }
 
