@@ -47,6 +47,15 @@ public sealed record OptionProfile(string Name, string? OperatingPoint = null, i
         return parameters;
     }
 
+    /// <summary>The parameters of an Open Inference Protocol gRPC ModelInfer request.</summary>
+    public void AddInferParameters(Google.Protobuf.Collections.MapField<string, ScanService.Api.Grpc.OpenInference.InferParameter> parameters)
+    {
+        if (OperatingPoint is not null) parameters["operating_point"] = new() { StringParam = OperatingPoint };
+        if (MaxExit is { } maxExit) parameters["max_exit"] = new() { Int64Param = maxExit };
+        if (FullDepth) parameters["full_depth"] = new() { BoolParam = true };
+        if (Ensemble) parameters["ensemble"] = new() { BoolParam = true };
+    }
+
     public ClassifyOptions Grpc()
     {
         var options = new ClassifyOptions { OperatingPoint = OperatingPoint ?? "", FullDepth = FullDepth, Ensemble = Ensemble };

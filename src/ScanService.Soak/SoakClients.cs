@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Grpc.V1;
 
 namespace ScanService.Soak;
@@ -17,12 +18,17 @@ public sealed class SoakTarget(HttpClient http, GrpcChannel grpc, string model, 
 {
     public HttpClient Http => http;
     public ClassificationService.ClassificationServiceClient Grpc { get; } = new(grpc);
+    public GRPCInferenceService.GRPCInferenceServiceClient Inference { get; } = new(grpc);
     public string Model => model;
     public IReadOnlyList<byte[]> Images => images;
     public IReadOnlyList<ByteString> GrpcImages { get; } = images.Select(ByteString.CopyFrom).ToList();
     public IReadOnlyList<SoakCase> Cases => cases;
     public TimeSpan Timeout => timeout;
     public SoakProgress Progress => progress;
+    /// <summary>An image past the service's one-image limit, sent now and then on streams; null for none.</summary>
+    public ByteString? OversizeItem { get; init; }
+    /// <summary>Share of stream calls cancelled on purpose by their client.</summary>
+    public double CancelledCallShare { get; init; }
 }
 
 /// <summary>
@@ -150,46 +156,73 @@ public sealed class RestSoakClient(SoakTarget target, int seed) : SoakClient(tar
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 }
 
-/// <summary>gRPC scan.v1 Classify, one image per call.</summary>
+/// <summary>gRPC unary calls, one image each: scan.v1 Classify and the Open Inference Protocol's ModelInfer, in turn.</summary>
 public sealed class GrpcUnarySoakClient(SoakTarget target, int seed) : SoakClient(target, seed)
 {
     public const string Route = "gRPC Classify";
+    public const string InferRoute = "gRPC ModelInfer";
 
     public override async Task RunAsync(long deadline, CancellationToken cancellationToken)
     {
         while (Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
         {
             var @case = NextCase();
+            var route = Random.Next(2) == 0 ? Route : InferRoute;
             var started = Stopwatch.GetTimestamp();
             try
             {
-                var request = new ClassifyRequest { Id = $"{@case.Image}", Image = Target.GrpcImages[@case.Image], Options = @case.Profile.Grpc() };
-                var response = await Target.Grpc.ClassifyAsync(request, deadline: DateTime.UtcNow + Target.Timeout, cancellationToken: cancellationToken);
-                var answer = response.Classification;
-                Record(Route, @case, Judge(@case, answer.ClassIndex, answer.Exit), Since(started), $"class {answer.ClassIndex} exit {answer.Exit}");
+                var (classIndex, exit) = route == Route ? await ClassifyAsync(@case, cancellationToken) : await InferAsync(@case, cancellationToken);
+                Record(route, @case, Judge(@case, classIndex, exit), Since(started), $"class {classIndex} exit {exit}");
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
             {
-                Record(Route, @case, Outcome.Refused, Since(started));
+                Record(route, @case, Outcome.Refused, Since(started));
             }
             catch (RpcException e)
             {
                 if (cancellationToken.IsCancellationRequested) return;
-                Record(Route, @case, Outcome.Error, Since(started), $"{e.StatusCode}: {e.Status.Detail}");
+                Record(route, @case, Outcome.Error, Since(started), $"{e.StatusCode}: {e.Status.Detail}");
             }
         }
+    }
+
+    private async Task<(int ClassIndex, int Exit)> ClassifyAsync(SoakCase @case, CancellationToken cancellationToken)
+    {
+        var request = new ClassifyRequest { Id = $"{@case.Image}", Image = Target.GrpcImages[@case.Image], Options = @case.Profile.Grpc() };
+        var answer = (await Target.Grpc.ClassifyAsync(request, deadline: DateTime.UtcNow + Target.Timeout, cancellationToken: cancellationToken)).Classification;
+        return (answer.ClassIndex, answer.Exit);
+    }
+
+    private async Task<(int ClassIndex, int Exit)> InferAsync(SoakCase @case, CancellationToken cancellationToken)
+    {
+        var request = new ModelInferRequest { ModelName = Target.Model, Id = $"{@case.Image}" };
+        request.Inputs.Add(new ModelInferRequest.Types.InferInputTensor
+        {
+            Name = "image", Datatype = "BYTES", Shape = { 1 },
+            Contents = new InferTensorContents { BytesContents = { Target.GrpcImages[@case.Image] } },
+        });
+        request.Outputs.Add(new ModelInferRequest.Types.InferRequestedOutputTensor { Name = "class_index" });
+        request.Outputs.Add(new ModelInferRequest.Types.InferRequestedOutputTensor { Name = "exit_index" });
+        @case.Profile.AddInferParameters(request.Parameters);
+        var response = await Target.Inference.ModelInferAsync(request, deadline: DateTime.UtcNow + Target.Timeout, cancellationToken: cancellationToken);
+        var outputs = response.Outputs.ToDictionary(o => o.Name, o => o.Contents.Int64Contents[0]);
+        return ((int)outputs["class_index"], (int)outputs["exit_index"]);
     }
 }
 
 /// <summary>
 /// gRPC scan.v1 ClassifyStream: a call kept open for a while, with up to a window of items unanswered at once (so
 /// answers may come back out of order, matched by id); each call ends after a few hundred items and a new one opens.
+/// Every few seconds an item over the size limit goes out (it must get its own RESOURCE_EXHAUSTED answer and the
+/// stream must go on), and some calls are cancelled by the client part way (their unanswered items are not errors).
 /// </summary>
 public sealed class GrpcStreamSoakClient(SoakTarget target, int seed, int window) : SoakClient(target, seed)
 {
     public const string Route = "gRPC ClassifyStream";
     private const int ItemsPerCall = 250;
+    private const string OversizeId = "oversize-";
     private int _nextId;
+    private long _nextOversize;
 
     public override async Task RunAsync(long deadline, CancellationToken cancellationToken)
     {
@@ -206,21 +239,40 @@ public sealed class GrpcStreamSoakClient(SoakTarget target, int seed, int window
         var pending = new ConcurrentDictionary<string, (SoakCase Case, long Sent)>();
         var reading = ReadAnswersAsync(call, pending, slots, stuck.Token);
         string? callError = null;
+        var cancelAfter = Random.NextDouble() < Target.CancelledCallShare ? Random.Next(5, 60) : -1;
+        var cancelledOnPurpose = false;
+        if (_nextOversize == 0) _nextOversize = Stopwatch.GetTimestamp() + Stopwatch.Frequency * Random.Next(1, 6);
         try
         {
             for (var i = 0; i < ItemsPerCall && Stopwatch.GetTimestamp() < deadline && !reading.IsCompleted; i++)
             {
+                if (i == cancelAfter)
+                {
+                    cancelledOnPurpose = true;
+                    break;
+                }
                 if (!await slots.WaitAsync(Target.Timeout, cancellationToken))
                 {
                     callError = $"no answer within {Target.Timeout.TotalSeconds:F0} s while {window} items waited";
                     break;
                 }
                 var @case = NextCase();
-                var id = $"{Interlocked.Increment(ref _nextId)}";
+                var oversize = Target.OversizeItem is not null && Stopwatch.GetTimestamp() > _nextOversize;
+                var id = $"{(oversize ? OversizeId : "")}{Interlocked.Increment(ref _nextId)}";
                 pending[id] = (@case, Stopwatch.GetTimestamp());
-                await call.RequestStream.WriteAsync(new ClassifyRequest { Id = id, Image = Target.GrpcImages[@case.Image], Options = @case.Profile.Grpc() }, cancellationToken);
+                if (oversize) _nextOversize = Stopwatch.GetTimestamp() + Stopwatch.Frequency * Random.Next(3, 8);
+                await call.RequestStream.WriteAsync(new ClassifyRequest { Id = id, Image = oversize ? Target.OversizeItem! : Target.GrpcImages[@case.Image], Options = @case.Profile.Grpc() }, cancellationToken);
             }
-            if (callError is null) await call.RequestStream.CompleteAsync();
+            if (cancelledOnPurpose)
+            {
+                // Gives the server a moment with items in flight, then walks away from them.
+                await Task.Delay(Random.Next(0, 20), cancellationToken);
+                await stuck.CancelAsync();
+            }
+            else if (callError is null)
+            {
+                await call.RequestStream.CompleteAsync();
+            }
         }
         catch (RpcException e)
         {
@@ -230,7 +282,7 @@ public sealed class GrpcStreamSoakClient(SoakTarget target, int seed, int window
         {
             return;
         }
-        if (callError is null)
+        if (callError is null && !cancelledOnPurpose)
         {
             try
             {
@@ -249,9 +301,10 @@ public sealed class GrpcStreamSoakClient(SoakTarget target, int seed, int window
         var readError = await reading;
         if (cancellationToken.IsCancellationRequested) return;
         callError ??= readError;
-        // Items that never got an answer are errors: the server promises one answer per item read.
+        // Items that never got an answer are errors (the server promises one answer per item read), unless this client
+        // cancelled the call on purpose.
         foreach (var (_, (@case, sent)) in pending)
-            Record(Route, @case, Outcome.Error, Since(sent), callError ?? "the call ended without answering this item");
+            Record(Route, @case, cancelledOnPurpose ? Outcome.Cancelled : Outcome.Error, Since(sent), callError ?? "the call ended without answering this item");
     }
 
     /// <summary>Answers until the server ends the call; the reason when it ends with an error.</summary>
@@ -268,7 +321,14 @@ public sealed class GrpcStreamSoakClient(SoakTarget target, int seed, int window
                     continue;
                 }
                 var latency = Since(item.Sent);
-                if (answer.OutcomeCase == ClassifyStreamResponse.OutcomeOneofCase.Result)
+                if (answer.Id.StartsWith(OversizeId, StringComparison.Ordinal))
+                {
+                    var declined = answer.OutcomeCase == ClassifyStreamResponse.OutcomeOneofCase.Error
+                        && answer.Error.Code == (int)StatusCode.ResourceExhausted && answer.Error.Message.Contains("one image may have at most", StringComparison.Ordinal);
+                    Record(Route, item.Case, declined ? Outcome.Declined : Outcome.Error, latency,
+                        $"an over-size item got {(answer.OutcomeCase == ClassifyStreamResponse.OutcomeOneofCase.Result ? "an answer" : $"{(StatusCode)answer.Error.Code}: {answer.Error.Message}")}");
+                }
+                else if (answer.OutcomeCase == ClassifyStreamResponse.OutcomeOneofCase.Result)
                     Record(Route, item.Case, Judge(item.Case, answer.Result.ClassIndex, answer.Result.Exit), latency, $"class {answer.Result.ClassIndex} exit {answer.Result.Exit}");
                 else if (answer.Error.Code == (int)StatusCode.ResourceExhausted)
                     Record(Route, item.Case, Outcome.Refused, latency);

@@ -4,7 +4,9 @@ using System.Text;
 namespace ScanService.Soak;
 
 /// <summary>One route's figures over the soak.</summary>
-public sealed record RouteFigures(string Route, long Requests, long Answered, long Refused, long Errors, long Wrong, double P50Ms, double P99Ms);
+/// <param name="Declined">Requests built to be refused (over-size stream items) that got their documented refusal.</param>
+/// <param name="Cancelled">Items of calls the client cancelled on purpose.</param>
+public sealed record RouteFigures(string Route, long Requests, long Answered, long Refused, long Errors, long Wrong, double P50Ms, double P99Ms, long Declined = 0, long Cancelled = 0);
 
 /// <summary>What a soak measured, and whether the service passed: every request answered right or refused as documented.</summary>
 public sealed record SoakReport
@@ -43,9 +45,10 @@ public sealed record SoakReport
         text.AppendLine(c, $"Soak: {Clients} clients for {Seconds:F1} s; {Images} images x {Profiles.Count} option profiles = {Cases} cases, reference answers in {ReferenceSeconds:F1} s without load");
         text.AppendLine(c, $"  profiles: {string.Join(", ", Profiles)}");
         text.AppendLine();
-        text.AppendLine(c, $"  {"route",-22} {"requests",9} {"answered",9} {"refused",8} {"errors",7} {"wrong",6} {"p50 ms",8} {"p99 ms",8}");
+        text.AppendLine(c, $"  {"route",-22} {"requests",9} {"answered",9} {"refused",8} {"declined",8} {"cancelled",9} {"errors",7} {"wrong",6} {"p50 ms",8} {"p99 ms",8}");
         foreach (var r in Routes.Append(Total))
-            text.AppendLine(c, $"  {r.Route,-22} {r.Requests,9} {r.Answered,9} {r.Refused,8} {r.Errors,7} {r.Wrong,6} {r.P50Ms,8:F1} {r.P99Ms,8:F1}");
+            text.AppendLine(c, $"  {r.Route,-22} {r.Requests,9} {r.Answered,9} {r.Refused,8} {r.Declined,8} {r.Cancelled,9} {r.Errors,7} {r.Wrong,6} {r.P50Ms,8:F1} {r.P99Ms,8:F1}");
+        text.AppendLine("  refused: 429 / RESOURCE_EXHAUSTED of a full queue; declined: over-size items refused as documented; cancelled: items of calls the client cancelled");
         text.AppendLine();
         text.AppendLine(c, $"  throughput: {Throughput:F0} requests/s");
         if (WorkingSet.Count > 0)
@@ -69,7 +72,7 @@ public sealed record SoakReport
     public static RouteFigures Figures(string route, RouteTally tally)
     {
         var sorted = tally.LatenciesMs.Order().ToArray();
-        return new RouteFigures(route, tally.Requests, tally.Answered, tally.Refused, tally.Errors, tally.Wrong, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+        return new RouteFigures(route, tally.Requests, tally.Answered, tally.Refused, tally.Errors, tally.Wrong, Percentile(sorted, 0.50), Percentile(sorted, 0.99), tally.Declined, tally.Cancelled);
     }
 
     /// <summary>Nearest-rank percentile of sorted values; 0 when there are none.</summary>

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -42,7 +43,11 @@ public static class SoakRunner
             log($"{cases.Count} reference answers in {referenceSeconds:F1} s; exits {string.Join(", ", cases.GroupBy(c => c.Expected.Exit).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"))}");
 
             var progress = new SoakProgress();
-            var target = new SoakTarget(client, channel, model, images, cases, settings.RequestTimeout, progress);
+            var target = new SoakTarget(client, channel, model, images, cases, settings.RequestTimeout, progress)
+            {
+                OversizeItem = settings.OversizeItemBytes > 0 ? ByteString.CopyFrom(new byte[settings.OversizeItemBytes]) : null,
+                CancelledCallShare = settings.CancelledCallShare,
+            };
             var clients = MakeClients(settings, target);
             await using var sampler = pid is { } p && WorkingSetSampler.Read(p) is not null ? new WorkingSetSampler(p) : null;
             var before = sampler?.SampleNow();

@@ -32,6 +32,13 @@ public sealed record SoakSettings
     /// <summary>A request still unanswered after this long counts as an error.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int Seed { get; init; } = 1;
+    /// <summary>
+    /// Size of the over-size item each stream client sends every few seconds (past the service's one-image limit,
+    /// 4 MiB by default); it must get its own RESOURCE_EXHAUSTED answer while the stream goes on. 0 sends none.
+    /// </summary>
+    public int OversizeItemBytes { get; init; } = 4 * 1024 * 1024 + 1;
+    /// <summary>Share of stream calls the client cancels on purpose after a few items (their unanswered items are not errors).</summary>
+    public double CancelledCallShare { get; init; } = 0.25;
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     public void Validate()

@@ -17,6 +17,10 @@ public enum Outcome
     Error,
     /// <summary>An answer whose class or exit differs from the reference.</summary>
     Wrong,
+    /// <summary>A request built to be refused (an image over the size limit) got its documented refusal.</summary>
+    Declined,
+    /// <summary>An item of a call this client cancelled on purpose, left unanswered as it should be.</summary>
+    Cancelled,
 }
 
 /// <summary>What one route (REST /v1 raw, multipart, /v2, gRPC unary, gRPC stream) saw, kept by one client at a time.</summary>
@@ -27,6 +31,8 @@ public sealed class RouteTally
     public long Refused { get; private set; }
     public long Errors { get; private set; }
     public long Wrong { get; private set; }
+    public long Declined { get; private set; }
+    public long Cancelled { get; private set; }
     /// <summary>Latencies of the requests that got an answer (right or wrong), in ms.</summary>
     public List<double> LatenciesMs { get; } = [];
 
@@ -38,6 +44,8 @@ public sealed class RouteTally
             case Outcome.Answered: Answered++; LatenciesMs.Add(latencyMs); break;
             case Outcome.Wrong: Wrong++; LatenciesMs.Add(latencyMs); break;
             case Outcome.Refused: Refused++; break;
+            case Outcome.Declined: Declined++; break;
+            case Outcome.Cancelled: Cancelled++; break;
             default: Errors++; break;
         }
     }
@@ -49,6 +57,8 @@ public sealed class RouteTally
         Refused += other.Refused;
         Errors += other.Errors;
         Wrong += other.Wrong;
+        Declined += other.Declined;
+        Cancelled += other.Cancelled;
         LatenciesMs.AddRange(other.LatenciesMs);
     }
 }
