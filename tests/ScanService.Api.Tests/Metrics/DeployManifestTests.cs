@@ -43,7 +43,7 @@ public sealed class DeployManifestTests
             Assert.False(string.IsNullOrEmpty(manifest.Text("metadata", "name")), resource);
             kinds.Add(manifest.Text("kind")!);
         }
-        Assert.Equal(["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "ServiceMonitor"], kinds.Order(StringComparer.Ordinal));
+        Assert.Equal(["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceMonitor"], kinds.Order(StringComparer.Ordinal));
         var beside = Directory.EnumerateFiles(Base, "*.yaml").Select(f => Path.GetFileName(f)).Where(f => f != "kustomization.yaml");
         Assert.Equal(beside.Order(StringComparer.Ordinal), resources.Order(StringComparer.Ordinal));
     }

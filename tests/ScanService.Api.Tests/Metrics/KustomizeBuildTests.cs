@@ -50,7 +50,7 @@ public sealed class KustomizeBuildTests
     {
         var built = Build(Path.Combine(Overlays, overlay));
         Assert.Equal(
-            ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "ServiceMonitor"],
+            ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceMonitor"],
             built.Select(d => d.Text("kind")!).Order(StringComparer.Ordinal));
         var container = Container(built);
         Assert.Equal("/v2/health/ready", container.Text("readinessProbe", "httpGet", "path"));
