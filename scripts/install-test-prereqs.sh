@@ -3,7 +3,11 @@
 #  - a libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107's native library needs GCC 13+);
 #    on Debian 12 it comes from Debian 13 ("trixie") pinned at low priority, so nothing else upgrades;
 #  - the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist);
-#  - Prometheus and promtool (Debian package prometheus): the metrics tests scrape the service with a real one.
+#  - Prometheus and promtool (Debian package prometheus): the metrics tests scrape the service with a real one, and
+#    the alert rules' unit tests run in promtool;
+#  - kubectl with kustomize v5 (Debian package kubernetes-client): the tests build every kustomization in deploy/.
+#    Debian 12's own is kubectl 1.20, whose kustomize (v2.0.3) predates the labels and patches fields, so on
+#    Debian 12 it comes from Debian 13 like libstdc++6.
 # Where it cannot install (not root, not Debian), it says exactly what is missing and exits non-zero.
 set -euo pipefail
 
@@ -25,9 +29,14 @@ has_prometheus() {
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
 }
 
+has_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && kubectl version --client 2>/dev/null | grep -Eq '^Kustomize Version: v([5-9]|[1-9][0-9])\.'
+}
+
 has_glibcxx_3_4_32 || missing+=("libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer)")
 has_dataset || missing+=("Fashion-MNIST IDX files in $DATASET_DIR (Debian package dataset-fashion-mnist)")
 has_prometheus || missing+=("prometheus and promtool (Debian package prometheus)")
+has_kubectl || missing+=("kubectl with kustomize v5 or newer (Debian package kubernetes-client from Debian 13; Debian 12's 1.20 is too old)")
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "prerequisites: all present"
@@ -44,23 +53,31 @@ export DEBIAN_FRONTEND=noninteractive
 apt_updated=0
 apt_update() { if [[ $apt_updated -eq 0 ]]; then apt-get update -qq; apt_updated=1; fi; }
 
-if ! has_glibcxx_3_4_32; then
-  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  if [[ "$codename" == "bookworm" ]]; then
-    echo "prerequisites: adding Debian 13 (trixie) at pin priority 100 for libstdc++6"
-    cat > /etc/apt/sources.list.d/scanservice-trixie.sources <<SRC
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+
+# Debian 13 as an apt source pinned at priority 100: packages come from it only when asked for with -t trixie.
+add_trixie_source() {
+  if [[ -f /etc/apt/sources.list.d/scanservice-trixie.sources && -f /etc/apt/preferences.d/scanservice-trixie ]]; then return 0; fi
+  echo "prerequisites: adding Debian 13 (trixie) at pin priority 100"
+  cat > /etc/apt/sources.list.d/scanservice-trixie.sources <<SRC
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    cat > /etc/apt/preferences.d/scanservice-trixie <<PIN
+  cat > /etc/apt/preferences.d/scanservice-trixie <<PIN
 Package: *
 Pin: release n=trixie
 Pin-Priority: 100
 PIN
-    apt_updated=0
+  apt_updated=0
+}
+
+if ! has_glibcxx_3_4_32; then
+  if [[ "$codename" == "bookworm" ]]; then
+    echo "prerequisites: installing libstdc++6 from Debian 13"
+    add_trixie_source
     apt_update
     apt-get install -y -qq -t trixie libstdc++6 >/dev/null
   else
@@ -83,5 +100,17 @@ if ! has_prometheus; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet prometheus 2>/dev/null; then
     systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
+fi
+if ! has_kubectl; then
+  echo "prerequisites: installing kubernetes-client (kubectl)"
+  if [[ "$codename" == "bookworm" ]]; then
+    add_trixie_source
+    apt_update
+    apt-get install -y -qq --no-install-recommends -t trixie kubernetes-client >/dev/null
+  else
+    apt_update
+    apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+  fi
+  has_kubectl || { echo "prerequisites: kubernetes-client installed but kubectl has no kustomize v5 (kubectl version --client)" >&2; exit 1; }
 fi
 echo "prerequisites: installed"

@@ -6,8 +6,9 @@ namespace ScanService.Api.Tests.Metrics;
 [Collection(MetricsCollection.Name)]
 public sealed class DashboardTests : IAsyncLifetime
 {
-    // Prometheus adds these to every series it scrapes.
-    private static readonly string[] TargetLabels = ["job", "instance"];
+    // Prometheus adds job and instance to every series it scrapes; the Prometheus Operator (deploy/kubernetes) adds
+    // namespace and pod, which the dashboard's variables filter on.
+    private static readonly string[] TargetLabels = ["job", "instance", "namespace", "pod"];
 
     private readonly ScanApiFactory _factory = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
     private PrometheusExposition _metrics = null!;
@@ -87,7 +88,7 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     /// <summary>Every PromQL query: each panel target's expr and each query variable's query, with where it is.</summary>
-    private static IEnumerable<(string Where, string Query)> Queries()
+    internal static IEnumerable<(string Where, string Query)> Queries()
     {
         using var dashboard = JsonDocument.Parse(File.ReadAllText(DashboardPath));
         var queries = new List<(string, string)>();
@@ -107,7 +108,7 @@ public sealed class DashboardTests : IAsyncLifetime
         return queries;
     }
 
-    private static IEnumerable<JsonElement> Panels(JsonElement dashboard)
+    internal static IEnumerable<JsonElement> Panels(JsonElement dashboard)
     {
         foreach (var panel in dashboard.GetProperty("panels").EnumerateArray())
         {

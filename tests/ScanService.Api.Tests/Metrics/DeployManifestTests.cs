@@ -7,7 +7,9 @@ namespace ScanService.Api.Tests.Metrics;
 public sealed class DeployManifestTests
 {
     private static readonly string Deploy = Path.Combine(RepositoryPaths.Root, "deploy");
-    private static readonly string Kubernetes = Path.Combine(Deploy, "kubernetes");
+    internal static readonly string Kubernetes = Path.Combine(Deploy, "kubernetes");
+    internal static readonly string Base = Path.Combine(Kubernetes, "base");
+    internal static readonly string AdapterValues = Path.Combine(Kubernetes, "prometheus-adapter", "values.yaml");
     private static readonly string Compose = Path.Combine(Deploy, "compose");
 
     public static TheoryData<string> YamlFiles()
@@ -29,7 +31,7 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
-    public void Kustomization_lists_every_manifest_and_each_is_a_named_Kubernetes_object()
+    public void Base_kustomization_lists_every_manifest_beside_it_and_each_is_a_named_Kubernetes_object()
     {
         var kustomization = Single("kustomization.yaml");
         var resources = kustomization.Items("resources").Cast<string>().ToList();
@@ -41,7 +43,46 @@ public sealed class DeployManifestTests
             Assert.False(string.IsNullOrEmpty(manifest.Text("metadata", "name")), resource);
             kinds.Add(manifest.Text("kind")!);
         }
-        Assert.Equal(["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "ServiceMonitor"], kinds.Order(StringComparer.Ordinal));
+        Assert.Equal(["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceMonitor"], kinds.Order(StringComparer.Ordinal));
+        var beside = Directory.EnumerateFiles(Base, "*.yaml").Select(f => Path.GetFileName(f)).Where(f => f != "kustomization.yaml");
+        Assert.Equal(beside.Order(StringComparer.Ordinal), resources.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Overlays_for_CPU_and_GPU_build_on_the_base_from_beside_it_not_from_inside()
+    {
+        var overlays = Path.Combine(Kubernetes, "overlays");
+        Assert.Equal(["cpu", "gpu"], Directory.EnumerateDirectories(overlays).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal));
+        foreach (var overlay in new[] { "cpu", "gpu" })
+        {
+            var kustomization = Load(Path.Combine(overlays, overlay, "kustomization.yaml")).Single();
+            var resource = Assert.IsType<string>(Assert.Single(kustomization.Items("resources")));
+            Assert.Equal(Base, Path.GetFullPath(Path.Combine(overlays, overlay, resource)));
+        }
+        // A kustomization may not sit inside a folder that another one it uses is the root of (kustomize's "cycle
+        // detected"): the base holds no other kustomization below it.
+        Assert.Single(Directory.EnumerateFiles(Base, "kustomization.yaml", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Helm_values_stay_out_of_the_kustomizations_and_every_other_file_is_a_Kubernetes_object()
+    {
+        // kubectl apply -f on a folder takes every YAML file in it as a manifest: only Kubernetes objects and
+        // kustomizations may live under the kustomize folders.
+        Assert.True(File.Exists(AdapterValues));
+        Assert.Null(Load(AdapterValues).Single().Text("kind"));
+        foreach (var folder in new[] { Base, Path.Combine(Kubernetes, "overlays") })
+        {
+            Assert.False(AdapterValues.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+            foreach (var file in Directory.EnumerateFiles(folder, "*.yaml", SearchOption.AllDirectories))
+            {
+                foreach (var document in Load(file))
+                {
+                    Assert.False(string.IsNullOrEmpty(document.Text("apiVersion")), $"{file} has a document without apiVersion");
+                    Assert.False(string.IsNullOrEmpty(document.Text("kind")), $"{file} has a document without kind");
+                }
+            }
+        }
     }
 
     [Fact]
@@ -61,12 +102,12 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
-    public void GPU_variant_asks_for_one_GPU_and_the_CUDA_provider()
+    public void GPU_overlay_patches_the_deployment_to_ask_for_one_GPU_and_the_CUDA_provider()
     {
-        var gpu = Load(Path.Combine(Kubernetes, "gpu", "kustomization.yaml")).Single();
-        Assert.Contains("../", gpu.Items("resources"));
+        var folder = Path.Combine(Kubernetes, "overlays", "gpu");
+        var gpu = Load(Path.Combine(folder, "kustomization.yaml")).Single();
         var patchFile = gpu.Items("patches").Single().Text("path")!;
-        var patch = Load(Path.Combine(Kubernetes, "gpu", patchFile)).Single();
+        var patch = Load(Path.Combine(folder, patchFile)).Single();
         Assert.Equal("Deployment", patch.Text("kind"));
         Assert.Equal(Single("deployment.yaml").Text("metadata", "name"), patch.Text("metadata", "name"));
 
@@ -93,7 +134,7 @@ public sealed class DeployManifestTests
         var metric = hpa.Items("spec", "metrics").Single(m => m.Text("type") == "Pods");
         var name = metric.Text("pods", "metric", "name");
 
-        var rules = Load(Path.Combine(Kubernetes, "prometheus-adapter-values.yaml")).Single().Items("rules", "custom");
+        var rules = Load(AdapterValues).Single().Items("rules", "custom");
         var rule = rules.Single(r => r.Text("name", "as") == name);
         var series = PromQl.MetricNames(rule.Text("seriesQuery")!).Single();
         Assert.Contains("<<.LabelMatchers>>", rule.Text("metricsQuery"));
@@ -159,7 +200,7 @@ public sealed class DeployManifestTests
             l => l.StartsWith("ARG CUDA_IMAGE=nvidia/cuda:13.", StringComparison.Ordinal) && l.Contains("cudnn", StringComparison.Ordinal));
     }
 
-    private static object? Single(string file) => Load(Path.Combine(Kubernetes, file)).Single();
+    private static object? Single(string file) => Load(Path.Combine(Base, file)).Single();
 
     private static Dictionary<object, object?> PodLabels() =>
         (Dictionary<object, object?>)Single("deployment.yaml").At("spec", "template", "metadata", "labels")!;

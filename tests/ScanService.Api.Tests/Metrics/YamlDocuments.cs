@@ -12,6 +12,18 @@ internal static class YamlDocuments
     public static IReadOnlyList<object?> Load(string path)
     {
         using var reader = new StreamReader(path);
+        return Read(reader);
+    }
+
+    /// <summary>YAML text (a tool's output), one tree per document.</summary>
+    public static IReadOnlyList<object?> Parse(string text)
+    {
+        using var reader = new StringReader(text);
+        return Read(reader);
+    }
+
+    private static List<object?> Read(TextReader reader)
+    {
         var parser = new Parser(reader);
         parser.Consume<StreamStart>();
         var documents = new List<object?>();
