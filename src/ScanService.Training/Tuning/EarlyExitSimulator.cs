@@ -122,12 +122,19 @@ public static class EarlyExitSimulator
         return taken;
     }
 
-    /// <summary>Widens a genome (E-1 values) or copies a full vector to E values with the ignored last set to 0.</summary>
+    /// <summary>
+    /// Widens a genome (E-1 values) or copies a full vector to E values with the ignored last set to 0; a threshold
+    /// above 1, which no softmax maximum reaches, is written as <see cref="NeverExit"/> so that a manifest says so plainly.
+    /// </summary>
     public static float[] FullThresholds(ReadOnlySpan<float> thresholds, int exitCount)
     {
         CheckThresholds(thresholds, exitCount);
         var full = new float[exitCount];
         thresholds[..(exitCount - 1)].CopyTo(full);
+        for (int k = 0; k < exitCount - 1; k++)
+        {
+            if (full[k] > 1f) full[k] = NeverExit;
+        }
         full[exitCount - 1] = 0f;
         return full;
     }

@@ -62,6 +62,23 @@ public sealed class ExitOutputs
         _labels = labels;
     }
 
+    /// <summary>The samples at <paramref name="indices"/>, in that order (a split of a split).</summary>
+    public ExitOutputs Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        int e = ExitCount;
+        var confidence = new float[indices.Count * e];
+        var correct = new bool[indices.Count * e];
+        var labels = _labels is null ? null : new int[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Array.Copy(_confidence, indices[i] * e, confidence, i * e, e);
+            Array.Copy(_correct, indices[i] * e, correct, i * e, e);
+            if (labels is not null) labels[i] = _labels![indices[i]];
+        }
+        return new ExitOutputs(indices.Count, e, confidence, correct, (long[])_cumulativeCost.Clone(), ReferenceCost, labels);
+    }
+
     public int SampleCount { get; }
     public int ExitCount { get; }
     /// <summary>Multiply-adds of the monolithic full-depth graph.</summary>

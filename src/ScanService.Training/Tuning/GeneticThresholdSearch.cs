@@ -72,6 +72,13 @@ public sealed record GeneticSearchResult(ParetoFront Front, int Evaluations, int
 /// </summary>
 public sealed class GeneticThresholdSearch
 {
+    /// <summary>
+    /// Genes range over [0, 1.05]: a softmax maximum is at most 1 (and can be exactly 1 in float), so a threshold above
+    /// 1 switches its exit off; the top 5 % of the range is where the search finds that. Written out as
+    /// <see cref="EarlyExitSimulator.NeverExit"/>.
+    /// </summary>
+    public const double GeneCeiling = 1.05;
+
     public GeneticThresholdSearch(GeneticSearchOptions? options = null)
     {
         Options = options ?? new GeneticSearchOptions();
@@ -108,7 +115,7 @@ public sealed class GeneticThresholdSearch
             else
             {
                 for (int j = 0; j < genes; j++)
-                    g[j] = (float)state.Random.NextDouble();
+                    g[j] = (float)(state.Random.NextDouble() * GeneCeiling);
             }
             population[i] = state.Evaluate(g);
         }
@@ -241,7 +248,7 @@ public sealed class GeneticThresholdSearch
             return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
         }
 
-        private static float Clamp01(double v) => (float)Math.Clamp(v, 0.0, 1.0);
+        private static float Clamp01(double v) => (float)Math.Clamp(v, 0.0, GeneCeiling);
     }
 
     private static Individual[] SelectSurvivors(Individual[] combined, int n)

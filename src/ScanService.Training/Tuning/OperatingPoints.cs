@@ -88,6 +88,48 @@ public static class OperatingPointSelector
         return front.CheapestWithAccuracy(referenceAccuracy - (tolerancePoints / 100.0) - 1e-12);
     }
 
+    /// <summary>
+    /// Picks the named points so that a fluke of the search cannot decide them. Each candidate (found on
+    /// <paramref name="search"/>) is judged again on <paramref name="heldOut"/>, validation samples the search never saw:
+    /// <c>fast</c> and <c>balanced</c> are the cheapest candidates within their tolerance of full depth on both parts,
+    /// <c>accurate</c> the cheapest at least as accurate as full depth on both. The deepest exit alone always
+    /// qualifies, so every name gets a point. Accuracy and cost are then reported over <paramref name="all"/>.
+    /// </summary>
+    public static IReadOnlyList<NamedOperatingPoint> SelectOnHeldOut(IEnumerable<EvaluatedPoint> candidates, ExitOutputs search, ExitOutputs heldOut, ExitOutputs all, OperatingPointOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        options ??= new OperatingPointOptions();
+        options.Validate();
+        var deepest = EarlyExitSimulator.OnlyExit(all.ExitCount - 1, all.ExitCount);
+        double fullSearch = EarlyExitSimulator.Simulate(search, deepest).Accuracy;
+        double fullHeldOut = EarlyExitSimulator.Simulate(heldOut, deepest).Accuracy;
+        var judged = candidates
+            .Append(EarlyExitSimulator.Evaluate(search, deepest, PointSources.FullDepth))
+            .Select(p => (
+                Search: EarlyExitSimulator.Simulate(search, p.Thresholds).Accuracy,
+                HeldOut: EarlyExitSimulator.Simulate(heldOut, p.Thresholds).Accuracy,
+                All: EarlyExitSimulator.Evaluate(all, p.Thresholds, p.Source)))
+            .ToList();
+
+        EvaluatedPoint Cheapest(double tolerancePoints)
+        {
+            // Accuracies are ratios of integers; the epsilon keeps "exactly at the line" on the right side of it.
+            double tolerance = (tolerancePoints / 100.0) + 1e-12;
+            return judged
+                .Where(j => j.Search >= fullSearch - tolerance && j.HeldOut >= fullHeldOut - tolerance)
+                .OrderBy(j => j.All.RelativeCost)
+                .ThenByDescending(j => j.All.Accuracy)
+                .First().All;
+        }
+
+        return
+        [
+            NamedOperatingPoint.From(OperatingPointOptions.Fast, Cheapest(options.FastTolerancePoints)),
+            NamedOperatingPoint.From(OperatingPointOptions.Balanced, Cheapest(options.BalancedTolerancePoints)),
+            NamedOperatingPoint.From(OperatingPointOptions.Accurate, Cheapest(0)),
+        ];
+    }
+
     public static IReadOnlyList<OperatingPoint> ToManifest(IEnumerable<NamedOperatingPoint> points, ExitOutputs? test = null)
     {
         ArgumentNullException.ThrowIfNull(points);

@@ -17,9 +17,18 @@ public sealed record TuningOptions
     /// The single exits are always pooled: the deepest alone guarantees a point at full-depth accuracy.
     /// </summary>
     public bool PoolBaselines { get; init; } = true;
+    /// <summary>
+    /// Share of the validation samples kept from the search and used only to judge its candidates when the named
+    /// points are picked (<see cref="OperatingPointSelector.SelectOnHeldOut"/>); 0 picks on the search's own samples.
+    /// </summary>
+    public double HeldOutShare { get; init; } = 0.3;
+    /// <summary>Seed of the split between searched and held-out samples.</summary>
+    public int HeldOutSeed { get; init; } = 2019;
 
     public void Validate()
     {
+        if (!(HeldOutShare >= 0 && HeldOutShare < 1))
+            throw new ArgumentOutOfRangeException(nameof(HeldOutShare), HeldOutShare, "The held-out share must be in [0, 1).");
         Genetic.Validate();
         OperatingPoints.Validate();
         if (!(GridStep > 0 && GridStep <= 1))
@@ -31,7 +40,10 @@ public sealed record TuningOptions
 /// <summary>The outcome of a tuning run: every method's points and the chosen operating points.</summary>
 public sealed record TuningResult
 {
+    /// <summary>Validation samples the search ran on.</summary>
     public required int SampleCount { get; init; }
+    /// <summary>Validation samples held out of the search, on which the named points were judged too (0: none).</summary>
+    public int HeldOutCount { get; init; }
     public required int ExitCount { get; init; }
     /// <summary>Relative cost of answering at each exit (cumulative, over the monolithic graph).</summary>
     public required IReadOnlyList<double> ExitRelativeCosts { get; init; }
@@ -83,6 +95,14 @@ public static class ThresholdTuner
         ArgumentNullException.ThrowIfNull(validation);
         options ??= new TuningOptions();
         options.Validate();
+        var all = validation;
+        ExitOutputs? heldOut = null;
+        if (options.HeldOutShare > 0)
+        {
+            var (searched, kept) = HeldOutSplit(all.SampleCount, options.HeldOutShare, options.HeldOutSeed);
+            validation = all.Subset(searched);
+            heldOut = all.Subset(kept);
+        }
 
         GeneticSearchResult ga = new GeneticThresholdSearch(options.Genetic).Run(validation, progress, cancellationToken);
         IReadOnlyList<EvaluatedPoint> grid = Baselines.SharedThresholdSweep(validation, options.GridStep);
@@ -106,6 +126,7 @@ public static class ThresholdTuner
         return new TuningResult
         {
             SampleCount = validation.SampleCount,
+            HeldOutCount = heldOut?.SampleCount ?? 0,
             ExitCount = validation.ExitCount,
             ExitRelativeCosts = costs,
             GeneticFront = ga.Front,
@@ -115,8 +136,27 @@ public static class ThresholdTuner
             SingleExits = single,
             FullDepth = full,
             SelectionFront = selection,
-            OperatingPoints = OperatingPointSelector.Select(selection, full.Accuracy, options.OperatingPoints),
+            OperatingPoints = heldOut is null
+                ? OperatingPointSelector.Select(selection, full.Accuracy, options.OperatingPoints)
+                : OperatingPointSelector.SelectOnHeldOut(selection.Points, validation, heldOut, all, options.OperatingPoints),
             DefaultOperatingPoint = options.OperatingPoints.DefaultName,
         };
+    }
+
+    /// <summary>
+    /// Sample indices of the searched and the held-out part: a seeded permutation, so the same validation split and seed
+    /// give the same parts on every machine. At least one sample on each side.
+    /// </summary>
+    public static (int[] Searched, int[] HeldOut) HeldOutSplit(int sampleCount, double heldOutShare, int seed)
+    {
+        if (sampleCount < 2) throw new ArgumentException("Holding samples out needs at least 2 validation samples.", nameof(sampleCount));
+        var order = Enumerable.Range(0, sampleCount).ToArray();
+        new Random(seed).Shuffle(order);
+        int kept = Math.Clamp((int)Math.Round(sampleCount * heldOutShare), 1, sampleCount - 1);
+        var heldOut = order[..kept];
+        var searched = order[kept..];
+        Array.Sort(heldOut);
+        Array.Sort(searched);
+        return (searched, heldOut);
     }
 }

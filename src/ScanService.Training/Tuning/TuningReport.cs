@@ -34,6 +34,8 @@ public sealed record TuningReport
     };
 
     public required int SampleCount { get; init; }
+    /// <summary>Validation samples held out of the search, on which the named points were judged too.</summary>
+    public int HeldOutCount { get; init; }
     public required int ExitCount { get; init; }
     public required IReadOnlyList<double> ExitRelativeCosts { get; init; }
     public required double FullDepthAccuracy { get; init; }
@@ -66,6 +68,7 @@ public sealed record TuningReport
         return new TuningReport
         {
             SampleCount = result.SampleCount,
+            HeldOutCount = result.HeldOutCount,
             ExitCount = result.ExitCount,
             ExitRelativeCosts = result.ExitRelativeCosts,
             FullDepthAccuracy = full,
@@ -84,7 +87,13 @@ public sealed record TuningReport
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"## Threshold tuning ({SampleCount} validation samples, {ExitCount} exits)").AppendLine().AppendLine();
+        sb.Append(CultureInfo.InvariantCulture, $"## Threshold tuning ({SampleCount} validation samples searched, {ExitCount} exits)").AppendLine().AppendLine();
+        if (HeldOutCount > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{HeldOutCount} more validation samples were held out of the search: a named operating point must meet its rule (within its tolerance of full depth; `accurate`: at least full depth) on the searched and on the held-out samples, so that a threshold set that is best by chance on the searched ones is not chosen. Accuracy and cost of the named points are over all {SampleCount + HeldOutCount}.")
+              .AppendLine().AppendLine();
+        }
         sb.Append(CultureInfo.InvariantCulture, $"Full-depth accuracy {Pct(FullDepthAccuracy)}; target for \"cost to reach\": {Pct(TargetAccuracy)} (full depth − {Num(ReachTolerancePoints, "0.##")} points). ");
         sb.Append("Relative cost of each exit: ").Append(string.Join(", ", ExitRelativeCosts.Select((c, k) => $"exit {k + 1} {Cost(c)}"))).Append('.').AppendLine().AppendLine();
 
