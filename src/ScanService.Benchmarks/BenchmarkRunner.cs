@@ -34,7 +34,7 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         var clock = Stopwatch.StartNew();
         var machine = MachineInfo.Capture();
         var testSet = TestSet.Load(settings.DataFolder, settings.Limit);
-        using var engine = EarlyExitEngine.Create(ModelBundle.Load(settings.BundlePath), OnnxRuntimeHost.ChooseProvider(settings.Provider), settings.FeatureMemory);
+        using var engine = EarlyExitEngine.Create(ModelBundle.Load(settings.BundlePath), OnnxSessions.ChooseProvider(settings.Provider), settings.FeatureMemory);
         var manifest = engine.Manifest;
         var pixels = testSet.Normalised(manifest.Input);
         List<ServingMode> modes = [ServingMode.Monolithic, ServingMode.ChainedFullDepth, .. manifest.OperatingPoints.Select(p => ServingMode.EarlyExit(p.Name))];

@@ -63,10 +63,10 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
             LoadedModel model;
             try
             {
-                OnnxRuntimeHost.EnsureEnvironment(_options.IntraOpThreads);
+                OnnxSessions.EnsureEnvironment(_options.IntraOpThreads);
                 if (Provider is null)
                 {
-                    Provider = OnnxRuntimeHost.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId);
+                    Provider = OnnxSessions.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId);
                     logger.LogInformation("Execution provider {Provider}: {Reason}", Provider.Name, Provider.Reason);
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();

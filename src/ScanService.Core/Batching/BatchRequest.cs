@@ -1,4 +1,5 @@
 using ScanService.Core.Inference;
+using ScanService.Core.Inference.Features;
 
 namespace ScanService.Core.Batching;
 

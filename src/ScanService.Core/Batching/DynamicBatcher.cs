@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ScanService.Core.Inference;
+using ScanService.Core.Inference.Features;
 
 namespace ScanService.Core.Batching;
 
@@ -96,8 +97,8 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         if (!MemoryMarshal.TryGetArray(pixels, out var segment)) segment = new ArraySegment<float>(pixels[..(count * size)].ToArray());
         var request = new BatchRequest(count, plan, Stopwatch.GetTimestamp());
         // Every sample reads its row of the caller's pixels once; nothing is given back when the last one has.
-        var pixelRows = FeatureBlock.OverArray(segment.Array!, segment.Offset, count, _engine.InputRowShape);
-        pixelRows.References = count;
+        var pixelRows = FeatureBlock.OverArray(segment.Array!, segment.Offset, count, _engine.Stages.InputRowShape);
+        pixelRows.Retain(count);
         // Registered before the samples are queued, so that the worker never sees a request it could not unregister.
         if (cancellationToken.CanBeCanceled)
             request.Registration = cancellationToken.Register(static (state, token) =>
@@ -274,7 +275,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 rows.Clear();
                 foreach (var sample in batch) rows.Add(sample.Input);
                 var started = Stopwatch.GetTimestamp();
-                output = _engine.RunStage(stage, rows);
+                output = _engine.Stages.RunStage(stage, rows);
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 foreach (var observer in _inference) observer.StageCompleted(stage + 1, count, elapsed);
                 ReleaseInputs(batch);
@@ -285,7 +286,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 {
                     logits = ArrayPool<float>.Shared.Rent(heads * classes);
                     started = Stopwatch.GetTimestamp();
-                    _engine.RunExitHead(stage, output, heads, logits);
+                    _engine.Stages.RunExitHead(stage, output, heads, logits);
                     elapsed = Stopwatch.GetElapsedTime(started);
                     foreach (var observer in _inference) observer.ExitHeadCompleted(stage + 1, heads, elapsed);
                 }
@@ -299,13 +300,13 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                         Interlocked.Increment(ref _dropped);
                         continue;
                     }
-                    if (i < heads && _engine.DecideSample(stage, logits.AsSpan(i * classes, classes), sample.Request.Plan, sample.EnsembleSum) is { } answer)
+                    if (i < heads && ExitRule.Decide(stage, logits.AsSpan(i * classes, classes), sample.Request.Plan, sample.EnsembleSum) is { } answer)
                     {
                         answers.Add((sample, answer));
                         continue;
                     }
                     survivors.Add(sample with { Input = new FeatureRow(output, i), EnqueuedAt = now });
-                    output.References++;
+                    output.Retain();
                 }
             }
         }
@@ -316,13 +317,14 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             failed = true;
             survivors.Clear();
             answers.Clear();
-            if (output is not null) output.References = 0;
+            // The survivors that held it are dropped with the batch.
+            output?.Dispose();
             if (!sourcesReleased) ReleaseInputs(batch);
         }
         finally
         {
             if (logits is not null) ArrayPool<float>.Shared.Return(logits);
-            if (output is { References: 0 }) output.Dispose();
+            if (output is { Unread: true }) output.Dispose();
         }
 
         finished += count - survivors.Count;
@@ -352,17 +354,17 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         var heads = 0;
         foreach (var sample in batch)
         {
-            if (EarlyExitEngine.NeedsHead(sample.Request.Plan, stage)) heads++;
+            if (ExitRule.NeedsHead(sample.Request.Plan, stage)) heads++;
         }
         if (heads == 0 || heads == batch.Count) return heads;
         scratch.Clear();
         foreach (var sample in batch)
         {
-            if (EarlyExitEngine.NeedsHead(sample.Request.Plan, stage)) scratch.Add(sample);
+            if (ExitRule.NeedsHead(sample.Request.Plan, stage)) scratch.Add(sample);
         }
         foreach (var sample in batch)
         {
-            if (!EarlyExitEngine.NeedsHead(sample.Request.Plan, stage)) scratch.Add(sample);
+            if (!ExitRule.NeedsHead(sample.Request.Plan, stage)) scratch.Add(sample);
         }
         batch.Clear();
         batch.AddRange(scratch);

@@ -13,5 +13,5 @@ public enum ExecutionProviderPreference
 /// <summary>The provider actually chosen, and why: reported in the log and on /metrics. <paramref name="DeviceId"/> is the CUDA device.</summary>
 public sealed record ExecutionProviderChoice(string Name, string Reason, int DeviceId = 0)
 {
-    public bool IsCuda => Name == OnnxRuntimeHost.CudaProvider;
+    public bool IsCuda => Name == OnnxSessions.CudaProvider;
 }

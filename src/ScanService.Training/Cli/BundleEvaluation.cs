@@ -23,7 +23,7 @@ public static class BundleEvaluation
         for (var i = 0; i < test.Count; i++)
             normalization.Apply(test.Sample(i), pixels.AsSpan(i * test.SampleSize, test.SampleSize));
 
-        using var engine = EarlyExitEngine.Create(bundle, OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu));
+        using var engine = EarlyExitEngine.Create(bundle, OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu));
         var report = ConsoleReporter.WithProgress("evaluate bundle", progress =>
             BundleEvaluator.Evaluate(engine, pixels, test.Labels, (done, status) => progress(done, status)));
 

@@ -33,7 +33,7 @@ public static class ParityCheck
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         network.eval();
-        var provider = new ExecutionProviderChoice(OnnxRuntimeHost.CpuProvider, "parity check");
+        var provider = new ExecutionProviderChoice(OnnxSessions.CpuProvider, "parity check");
         var results = new List<GraphDifference>();
 
         var features = network.StageFeatures(input);
@@ -65,7 +65,7 @@ public static class ParityCheck
 
     private static GraphDifference Compare(ExportedGraph graph, string directory, ExecutionProviderChoice provider, Tensor input, Tensor expected)
     {
-        using var session = OnnxRuntimeHost.CreateSession(Path.Combine(directory, graph.Spec.File), provider);
+        using var session = OnnxSessions.CreateSession(Path.Combine(directory, graph.Spec.File), provider);
         var data = input.contiguous().data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
         using var runOptions = new RunOptions();

@@ -1,3 +1,5 @@
+using ScanService.Core.Inference;
+
 namespace ScanService.Training.Tuning;
 
 /// <summary>Outcome of running a threshold set over recorded outputs.</summary>
@@ -23,17 +25,14 @@ public sealed record SimulationResult(int SampleCount, int CorrectCount, int[] E
 }
 
 /// <summary>
-/// The single source of truth for what early exit does: a sample leaves at the first exit k whose confidence
-/// is at least θ[k]; the deepest exit always answers and its threshold is ignored. Cost of a sample is the
-/// cumulative cost of the exit it left at (that already counts the heads that ran without firing).
+/// Replays the service's exit rule (<see cref="ExitRule"/>: a sample leaves at the first exit k whose confidence is at
+/// least θ[k]; the deepest exit always answers and its threshold is ignored) over recorded confidences. Cost of a
+/// sample is the cumulative cost of the exit it left at (that already counts the heads that ran without firing).
 /// </summary>
 public static class EarlyExitSimulator
 {
-    /// <summary>
-    /// A threshold that no softmax maximum reaches: disables an exit. Finite (not +∞) so a manifest's JSON
-    /// can carry it.
-    /// </summary>
-    public const float NeverExit = 2f;
+    /// <inheritdoc cref="ExitRule.NeverExit"/>
+    public const float NeverExit = ExitRule.NeverExit;
 
     /// <summary>
     /// Allocation-free core used by every search. <paramref name="thresholds"/> has E entries (the last ignored)
@@ -62,7 +61,7 @@ public static class EarlyExitSimulator
         for (int s = 0; s < n; s++, row += e)
         {
             int k = 0;
-            while (confidence[row + k] < theta[k])
+            while (!ExitRule.Leaves(confidence[row + k], theta[k], k == last))
                 k++;
             exitCounts[k]++;
             if (correct[row + k])
@@ -115,7 +114,8 @@ public static class EarlyExitSimulator
         for (int s = 0; s < taken.Length; s++)
         {
             int k = 0;
-            while (k < e - 1 && confidence[(s * e) + k] < thresholds[k])
+            // The deepest exit always answers; a genome has no threshold for it.
+            while (k < e - 1 && !ExitRule.Leaves(confidence[(s * e) + k], thresholds[k], lastAllowedExit: false))
                 k++;
             taken[s] = k;
         }

@@ -118,7 +118,7 @@ public sealed class ServiceStartTests
     [Fact]
     public async Task Auto_on_a_machine_without_CUDA_says_once_at_information_level_which_provider_runs()
     {
-        if (ScanService.Core.Inference.OnnxRuntimeHost.MissingCudaLibrary() is null) return; // a CUDA machine: nothing to check here
+        if (ScanService.Core.Inference.OnnxSessions.MissingCudaLibrary() is null) return; // a CUDA machine: nothing to check here
 
         using var service = await ServiceProcess.StartAsync(executionProvider: "Auto");
 

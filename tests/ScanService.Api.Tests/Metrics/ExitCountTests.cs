@@ -97,7 +97,7 @@ public sealed class ExitCountTests : IDisposable
         Assert.Equal(model.Name, info.Label("model"));
         Assert.Equal(model.Version, info.Label("version"));
         Assert.Equal($"{model.Engine.ExitCount}", info.Label("exits"));
-        Assert.Equal(OnnxRuntimeHost.CpuProvider, info.Label("execution_provider"));
+        Assert.Equal(OnnxSessions.CpuProvider, info.Label("execution_provider"));
         Assert.Equal("host", info.Label("feature_memory"));
     }
 }

@@ -81,7 +81,7 @@ public sealed partial class MetricNamingTests : IAsyncLifetime
             ["otel_scope_version"] = _ => true,
             ["model"] = v => v == model.Name,
             ["version"] = v => v == model.Version,
-            ["execution_provider"] = v => v is OnnxRuntimeHost.CpuProvider or OnnxRuntimeHost.CudaProvider,
+            ["execution_provider"] = v => v is OnnxSessions.CpuProvider or OnnxSessions.CudaProvider,
             ["feature_memory"] = v => v is "host" or "device",
             ["exits"] = exits.Contains,
             ["exit"] = exits.Contains,

@@ -60,7 +60,7 @@ public class ModelApiTests(ScanApiFactory factory) : IClassFixture<ScanApiFactor
             Assert.Equal(expected.RelativeCost, points[i].GetProperty("relativeCost").GetDouble());
         }
         Assert.Equal(manifest.DefaultOperatingPoint, json.GetProperty("defaultOperatingPoint").GetString());
-        Assert.Equal(OnnxRuntimeHost.CpuProvider, json.GetProperty("executionProvider").GetProperty("name").GetString());
+        Assert.Equal(OnnxSessions.CpuProvider, json.GetProperty("executionProvider").GetProperty("name").GetString());
         Assert.False(string.IsNullOrEmpty(json.GetProperty("executionProvider").GetProperty("reason").GetString()));
         Assert.Equal("Host", json.GetProperty("executionProvider").GetProperty("featureMemory").GetString());
     }

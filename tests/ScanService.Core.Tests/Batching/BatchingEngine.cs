@@ -13,7 +13,7 @@ public sealed class BatchingEngine : IDisposable
 
     public BatchingEngine()
     {
-        Engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu));
+        Engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu));
         Pixels = TestImages.Normalised(Engine.Manifest.Input, Images);
         Engine.Run(Pixels, Images, Engine.Resolve(new InferenceOptions { Ensemble = true }));
     }

@@ -81,7 +81,7 @@ public sealed class ModelBundleValidationTests : IDisposable
         });
         var bundle = ModelBundle.Load(_copy);
         var error = Assert.Throws<BundleValidationException>(() =>
-            EarlyExitEngine.Create(bundle, new ExecutionProviderChoice(OnnxRuntimeHost.CpuProvider, "test")));
+            EarlyExitEngine.Create(bundle, new ExecutionProviderChoice(OnnxSessions.CpuProvider, "test")));
         Assert.Equal(BundleProblem.GraphsDoNotChain, error.Problem);
         Assert.Contains("'stage1.onnx'", error.Message);
     }

@@ -23,7 +23,7 @@ public sealed class CommittedBundleAccuracyTests
         Assert.NotEmpty(manifest.OperatingPoints);
         Assert.All(manifest.OperatingPoints, p => Assert.NotNull(p.TestAccuracy));
 
-        using var engine = EarlyExitEngine.Create(bundle, OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu));
+        using var engine = EarlyExitEngine.Create(bundle, OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu));
         const int count = 10_000;
         var report = BundleEvaluator.Evaluate(engine, TestImages.Normalised(manifest.Input, count), TestImages.Labels(count));
 

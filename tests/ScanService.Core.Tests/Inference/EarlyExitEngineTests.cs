@@ -16,7 +16,7 @@ public abstract class EarlyExitEngineTests : IDisposable
     protected EarlyExitEngineTests(FeatureMemory featureMemory)
     {
         _featureMemory = featureMemory;
-        _engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu), featureMemory);
+        _engine = EarlyExitEngine.Create(CommittedBundle.Load(), OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu), featureMemory);
         _input = TestImages.Normalised(_engine.Manifest.Input, Samples);
     }
 

@@ -1,5 +1,6 @@
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;
+using ScanService.Core.Inference.Features;
 using static ScanService.Core.Tests.Inference.EnginePlans;
 
 namespace ScanService.Core.Tests.Inference;
@@ -11,7 +12,7 @@ namespace ScanService.Core.Tests.Inference;
 public sealed class FeatureMemoryTests : IDisposable
 {
     private const int Samples = 64;
-    private static readonly ExecutionProviderChoice Cpu = OnnxRuntimeHost.ChooseProvider(ExecutionProviderPreference.Cpu);
+    private static readonly ExecutionProviderChoice Cpu = OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu);
     private readonly EarlyExitEngine _host = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host);
     private readonly EarlyExitEngine _device = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Device);
     private readonly float[] _input;
@@ -67,7 +68,7 @@ public sealed class FeatureMemoryTests : IDisposable
 
         for (var r = 0; r < work.Length; r++) AssertSame(_host.Run(Sample(work[r].Image), 1, work[r].Plan)[0], answers[r][0]);
         Assert.Equal(0, batcher.Pending);
-        Assert.Equal(0, _device.LiveDeviceBlocks);
+        Assert.Equal(0, _device.Stages.LiveDeviceBlocks);
     }
 
     [Fact]
@@ -94,9 +95,9 @@ public sealed class FeatureMemoryTests : IDisposable
         await Task.WhenAll(calls);
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((batcher.Pending > 0 || _device.LiveDeviceBlocks > 0) && DateTime.UtcNow < deadline) await Task.Delay(10);
+        while ((batcher.Pending > 0 || _device.Stages.LiveDeviceBlocks > 0) && DateTime.UtcNow < deadline) await Task.Delay(10);
         Assert.Equal(0, batcher.Pending);
-        Assert.Equal(0, _device.LiveDeviceBlocks);
+        Assert.Equal(0, _device.Stages.LiveDeviceBlocks);
         Assert.True(batcher.DroppedSamples > 0, "some cancellation should have caught samples queued or in flight");
     }
 
@@ -105,7 +106,7 @@ public sealed class FeatureMemoryTests : IDisposable
     {
         _device.Run(_input, Samples, MedianThresholds());
         _device.Run(_input, Samples, _host.Resolve(new InferenceOptions { Ensemble = true }));
-        Assert.Equal(0, _device.LiveDeviceBlocks);
+        Assert.Equal(0, _device.Stages.LiveDeviceBlocks);
     }
 
     [Fact]
@@ -127,7 +128,7 @@ public sealed class FeatureMemoryTests : IDisposable
     public void Assembling_rows_from_several_blocks_in_any_order_copies_each_row_whole(FeatureMemory kind)
     {
         long[] rowShape = [3, 2, 5];
-        using var host = new HostFeatureStore();
+        using var host = new ArrayFeatureStore();
         using var device = kind == FeatureMemory.Device ? DeviceFeatureStore.Create(Cpu) : null;
         FeatureStore store = (FeatureStore?)device ?? host;
         int[] seeds = [100, 200, 300];

@@ -84,7 +84,7 @@ public class ExportParityTests
         TrainBriefly(network);
         var result = ExportTo(network, scratch.PathOf("bundle"));
 
-        using var engine = EarlyExitEngine.Create(ModelBundle.Load(result.Directory), new ExecutionProviderChoice(OnnxRuntimeHost.CpuProvider, "test"));
+        using var engine = EarlyExitEngine.Create(ModelBundle.Load(result.Directory), new ExecutionProviderChoice(OnnxSessions.CpuProvider, "test"));
         var input = randn([7, 1, 28, 28], generator: new Generator(11)).data<float>().ToArray();
         var chained = engine.Run(input, 7, engine.Resolve(new InferenceOptions { FullDepth = true }));
         var monolithic = engine.RunMonolithic(input, 7);

@@ -7,7 +7,7 @@ namespace ScanService.Core.Inference;
 /// global intra-op thread pool without spinning: with a pool per session, each spinning pool fights the
 /// next session's for the cores and a 9-graph chain runs several times slower than one graph.
 /// </summary>
-public static class OnnxRuntimeHost
+public static class OnnxSessions
 {
     public const string CpuProvider = "CPUExecutionProvider";
     public const string CudaProvider = "CUDAExecutionProvider";

@@ -1,0 +1,44 @@
+namespace ScanService.Core.Inference;
+
+/// <summary>
+/// The early-exit rule, the one place it is written: a sample leaves at the first exit whose softmax maximum is at
+/// least that exit's threshold; the last allowed exit always answers. The engine, the dynamic batcher and the
+/// training tool's threshold search (which replays it over recorded confidences) all decide through this.
+/// </summary>
+public static class ExitRule
+{
+    /// <summary>
+    /// A threshold no softmax maximum reaches (they are at most 1): the exit never lets a sample leave. Finite, so
+    /// that a manifest's JSON can carry it; any threshold above 1 means the same.
+    /// </summary>
+    public const float NeverExit = 2f;
+
+    /// <summary>Whether a sample whose softmax maximum at this exit is <paramref name="confidence"/> leaves here.</summary>
+    public static bool Leaves(float confidence, float threshold, bool lastAllowedExit) => lastAllowedExit || confidence >= threshold;
+
+    /// <summary>
+    /// One sample's decision at exit <paramref name="exit"/> (0-based), given that exit's logits: its answer when it
+    /// leaves here, null when it goes on. Under the ensemble, <paramref name="ensembleSum"/> (one value per class, kept
+    /// by the caller across exits) accumulates the logits and only the last allowed exit answers, with their mean.
+    /// </summary>
+    public static Prediction? Decide(int exit, ReadOnlySpan<float> logits, ExitPlan plan, Span<float> ensembleSum)
+    {
+        var isLast = exit == plan.LastExit - 1;
+        if (plan.Mode == ExitMode.Ensemble)
+        {
+            for (var c = 0; c < logits.Length; c++) ensembleSum[c] += logits[c];
+            if (!isLast) return null;
+            for (var c = 0; c < logits.Length; c++) ensembleSum[c] /= plan.LastExit;
+            logits = ensembleSum;
+        }
+        Span<float> probabilities = stackalloc float[logits.Length];
+        var arg = Softmax.Compute(logits, probabilities);
+        return Leaves(probabilities[arg], plan.Thresholds[exit], isLast)
+            ? new Prediction(arg, probabilities[arg], exit + 1, probabilities.ToArray())
+            : null;
+    }
+
+    /// <summary>Whether a sample under <paramref name="plan"/> needs exit <paramref name="exit"/>'s (0-based) head: full depth runs only the last allowed one.</summary>
+    public static bool NeedsHead(ExitPlan plan, int exit) =>
+        exit < plan.LastExit && (plan.Mode != ExitMode.FullDepth || exit == plan.LastExit - 1);
+}
