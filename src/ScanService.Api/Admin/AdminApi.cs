@@ -29,7 +29,7 @@ public static class AdminApi
         return app;
     }
 
-    private static Results<Ok<ReloadResponse>, Conflict<ReloadResponse>, UnauthorizedHttpResult> Reload(HttpRequest request, ModelHost host, IOptions<AdminOptions> options)
+    private static Results<Ok<ReloadResponse>, Conflict<ReloadResponse>, UnauthorizedHttpResult> Reload(HttpRequest request, ModelSlot host, IOptions<AdminOptions> options)
     {
         if (!KeyMatches(request.Headers[AdminOptions.KeyHeader].ToString(), options.Value.Key)) return TypedResults.Unauthorized();
         var result = host.Reload();

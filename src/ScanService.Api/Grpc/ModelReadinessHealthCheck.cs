@@ -4,7 +4,7 @@ using ScanService.Api.ModelLoading;
 namespace ScanService.Api.Grpc;
 
 /// <summary>Healthy once a model bundle has loaded: what grpc.health.v1 reports as SERVING.</summary>
-internal sealed class ModelReadinessHealthCheck(ModelHost host) : IHealthCheck
+internal sealed class ModelReadinessHealthCheck(ModelSlot host) : IHealthCheck
 {
     public const string Tag = "model-ready";
 

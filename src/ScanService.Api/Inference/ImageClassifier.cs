@@ -29,13 +29,18 @@ public sealed record Classification(Prediction Prediction, LoadedModel Model, Ex
 
 /// <summary>
 /// What every front end (REST, Open Inference Protocol, gRPC) calls: decode and preprocess as the manifest
-/// says, resolve the request's options, run the early-exit engine through the shared dynamic batcher (or on its
-/// own when batching is off). Knows nothing of HTTP or gRPC.
+/// says, resolve the request's options, run the early-exit engine through the model's dynamic batcher (or on its
+/// own when batching is off). Each request holds a lease on one model from start to answer, so a reload never
+/// changes the model under it. Knows nothing of HTTP or gRPC.
 /// </summary>
-public sealed class ImageClassifier(ModelHost host, BatcherHost batching, IEnumerable<IClassificationObserver> observers, IEnumerable<IInferenceObserver> inferenceObservers)
+public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificationObserver> observers, IEnumerable<IInferenceObserver> inferenceObservers)
 {
+    private readonly IClassificationObserver[] _observers = observers.ToArray();
+    private readonly IInferenceObserver? _inferenceObserver = InferenceObservers.Combine(inferenceObservers);
+
+    /// <summary>The model answering now (for what a request is checked against before it runs); requests lease their own.</summary>
     public LoadedModel RequireModel() =>
-        host.Current ?? throw new ModelNotReadyException(host.LoadError is null ? "the model is loading" : "no model is loaded");
+        models.Current ?? throw new ModelNotReadyException(models.LoadError is null ? "the model is loading" : "no model is loaded");
 
     /// <summary>Classifies encoded images (PNG, JPEG, BMP, WebP, GIF); answers in order.</summary>
     public Task<Classification[]> ClassifyImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, InferenceOptions options, CancellationToken cancellationToken) =>
@@ -50,73 +55,47 @@ public sealed class ImageClassifier(ModelHost host, BatcherHost batching, IEnume
 
     private async Task<Classification[]> ClassifyEncodedAsync(int count, Func<int, ReadOnlyMemory<byte>> imageAt, Func<int, string>? nameOf, InferenceOptions options, CancellationToken cancellationToken)
     {
-        // Starts over, decoding included, if the model is replaced before its batcher takes the request.
-        while (true)
-        {
-            var model = RequireModel();
-            var plan = model.Engine.Resolve(options);
-            var size = model.Engine.SampleSize;
-            var pixels = new float[count * size];
-            var started = Stopwatch.GetTimestamp();
-            for (var i = 0; i < count; i++)
-            {
-                // A caller that left (a cancelled stream item, a closed connection) gets no more work done for it.
-                cancellationToken.ThrowIfCancellationRequested();
-                try
-                {
-                    model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
-                }
-                catch (ImageDecodeException e) when (nameOf is not null)
-                {
-                    throw new ImageInBatchException(i, nameOf(i), e);
-                }
-            }
-            var preprocessing = Stopwatch.GetElapsedTime(started);
-            if (await TryRunAsync(model, plan, pixels, count, preprocessing, cancellationToken) is { } answers) return answers;
-        }
-    }
-
-    /// <summary>Classifies tensors already preprocessed (N×C×H×W, normalised as the manifest says).</summary>
-    public async Task<Classification[]> ClassifyTensorAsync(float[] pixels, int count, InferenceOptions options, CancellationToken cancellationToken)
-    {
-        var model = RequireModel();
-        var sampleSize = model.Engine.SampleSize;
-        while (true)
-        {
-            var plan = model.Engine.Resolve(options);
-            if (await TryRunAsync(model, plan, pixels, count, TimeSpan.Zero, cancellationToken) is { } answers) return answers;
-            model = RequireModel();
-            // The tensor was checked against the replaced model's input; another shape cannot take it.
-            if (model.Engine.SampleSize != sampleSize) throw new ModelNotReadyException("the model was replaced while the request was read; send it again");
-        }
-    }
-
-    private readonly IClassificationObserver[] _observers = observers.ToArray();
-    private readonly IInferenceObserver? _inferenceObserver = InferenceObservers.Combine(inferenceObservers);
-
-    /// <summary>The answers, or null when <paramref name="model"/> was replaced before its batcher took the request.</summary>
-    private async Task<Classification[]?> TryRunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
-    {
+        using var lease = models.Lease();
+        var model = lease.Model;
+        var plan = model.Engine.Resolve(options);
+        var size = model.Engine.SampleSize;
+        var pixels = new float[count * size];
         var started = Stopwatch.GetTimestamp();
-        Prediction[] predictions;
-        if (!batching.Enabled)
+        for (var i = 0; i < count; i++)
         {
-            // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
-            predictions = await Task.Run(() => model.Engine.Run(pixels, count, plan, _inferenceObserver, cancellationToken), cancellationToken);
-        }
-        else
-        {
+            // A caller that left (a cancelled stream item, a closed connection) gets no more work done for it.
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var batcher = batching.For(model) ?? throw new ObjectDisposedException(nameof(BatcherHost));
-                predictions = await batcher.ClassifyAsync(pixels.AsMemory(0, count * model.Engine.SampleSize), count, plan, cancellationToken);
+                model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
             }
-            catch (ObjectDisposedException)
+            catch (ImageDecodeException e) when (nameOf is not null)
             {
-                if (ReferenceEquals(host.Current, model)) throw new ModelNotReadyException("the service is shutting down");
-                return null;
+                throw new ImageInBatchException(i, nameOf(i), e);
             }
         }
+        return await RunAsync(model, plan, pixels, count, Stopwatch.GetElapsedTime(started), cancellationToken);
+    }
+
+    /// <summary>
+    /// Classifies tensors already preprocessed (N×C×H×W, normalised as the manifest says). <paramref name="sampleSize"/>
+    /// is what the tensor was checked against; a model of another input size that replaced it meanwhile refuses it.
+    /// </summary>
+    public async Task<Classification[]> ClassifyTensorAsync(float[] pixels, int count, int sampleSize, InferenceOptions options, CancellationToken cancellationToken)
+    {
+        using var lease = models.Lease();
+        var model = lease.Model;
+        if (model.Engine.SampleSize != sampleSize) throw new ModelNotReadyException("the model was replaced while the request was read; send it again");
+        return await RunAsync(model, model.Engine.Resolve(options), pixels, count, TimeSpan.Zero, cancellationToken);
+    }
+
+    private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var predictions = model.Batcher is { } batcher
+            ? await batcher.ClassifyAsync(pixels.AsMemory(0, count * model.Engine.SampleSize), count, plan, cancellationToken)
+            // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
+            : await Task.Run(() => model.Engine.Run(pixels, count, plan, _inferenceObserver, cancellationToken), cancellationToken);
         var inference = Stopwatch.GetElapsedTime(started);
         // Answers nobody will read are not counted as answers (exit metrics, agreement sampling).
         cancellationToken.ThrowIfCancellationRequested();

@@ -16,7 +16,6 @@ public static class InferenceExtensions
         builder.Services.AddOptions<ServingLimits>().BindConfiguration(ServingLimits.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServingLimits>, ServingLimitsValidation>();
         builder.Services.AddSingleton<IPostConfigureOptions<ServingLimits>, ServingLimitsFromQueue>();
-        builder.Services.AddSingleton<BatcherHost>();
         builder.Services.AddSingleton<ImageClassifier>();
         return builder;
     }

@@ -7,7 +7,7 @@ namespace ScanService.Api.Metrics;
 /// Runs the samples <see cref="AgreementSampler"/> picked on to full depth, in batches, and counts how many early
 /// answers agree with the deepest exit's. Its runs bypass the serving path's observers: they are not answers.
 /// </summary>
-public sealed class AgreementChecker(AgreementSampler sampler, ModelHost host, ScanMetrics metrics, ILogger<AgreementChecker> logger)
+public sealed class AgreementChecker(AgreementSampler sampler, ModelSlot host, ScanMetrics metrics, ILogger<AgreementChecker> logger)
     : BackgroundService
 {
     private const int MaxBatch = 32;
@@ -31,8 +31,9 @@ public sealed class AgreementChecker(AgreementSampler sampler, ModelHost host, S
 
     private void Check(LoadedModel model, List<AgreementSample> samples, CancellationToken stoppingToken)
     {
-        // A model replaced since these answers has had its sessions disposed: its samples can no longer be checked.
-        if (!ReferenceEquals(host.Current, model))
+        // A model replaced since these answers may be closing: its samples are no longer checked.
+        using var lease = host.TryLease(model);
+        if (lease is null || !ReferenceEquals(host.Current, model))
         {
             Dropped(model, samples.Count);
             return;

@@ -1,3 +1,4 @@
+using ScanService.Api.ModelLoading;
 using System.Reflection;
 using Grpc.AspNetCore.Server;
 using OpenTelemetry.Metrics;
@@ -28,6 +29,7 @@ public static class MetricsExtensions
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<ScanMetrics>();
+        services.AddSingleton<IModelObserver>(sp => sp.GetRequiredService<ScanMetrics>());
         services.AddSingleton<ExitDepthObserver>();
         services.AddSingleton<IClassificationObserver>(sp => sp.GetRequiredService<ExitDepthObserver>());
         services.AddSingleton<AgreementSampler>();

@@ -13,7 +13,7 @@ namespace ScanService.Api.Metrics;
 /// <c>scan.exits</c> becomes <c>scan_exits_total</c>). Labels take few values: the model's exits and stages, its
 /// operating points, three front ends and five outcomes. Histograms carry explicit buckets fitted to what they measure.
 /// </summary>
-public sealed class ScanMetrics : IDisposable
+public sealed class ScanMetrics : IModelObserver
 {
     public const string MeterName = "ScanService";
 
@@ -31,7 +31,7 @@ public sealed class ScanMetrics : IDisposable
     private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
     private static readonly string[] Numbers = Enumerable.Range(0, 33).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
-    private readonly ModelHost _host;
+    private volatile LoadedModel? _model;
     private readonly Meter _meter;
     private readonly Counter<long> _exits;
     private readonly Histogram<double> _requestDuration;
@@ -48,9 +48,8 @@ public sealed class ScanMetrics : IDisposable
     private Histogram<double>? _exitDepth;
     private int _queueDepth;
 
-    public ScanMetrics(IMeterFactory meterFactory, ModelHost host)
+    public ScanMetrics(IMeterFactory meterFactory)
     {
-        _host = host;
         _meter = meterFactory.Create(MeterName);
 
         _exits = _meter.CreateCounter<long>("scan.exits", "{answer}",
@@ -80,8 +79,6 @@ public sealed class ScanMetrics : IDisposable
         _meter.CreateObservableGauge("scan.model.info", ObserveModel, unit: null,
             "The model served (name, version, exit count) and the execution provider running it; always 1.");
 
-        host.ModelLoaded += OnModelLoaded;
-        if (host.Current is { } loaded) OnModelLoaded(loaded);
     }
 
     /// <summary>The <c>operating_point</c> label of an answer's plan.</summary>
@@ -137,8 +134,10 @@ public sealed class ScanMetrics : IDisposable
 
     public void RecordAgreementDropped(LoadedModel model) => _agreementDropped.Add(1, new KeyValuePair<string, object?>("model", model.Name));
 
-    private void OnModelLoaded(LoadedModel model)
+    /// <summary>The model the service answers with from now on: the model-info gauge describes it, and the exit-depth histogram takes its exits.</summary>
+    public void ModelLoaded(LoadedModel model)
     {
+        _model = model;
         lock (_modelGate)
         {
             // Bucket boundaries are fixed when the instrument is made, so the first model loaded sets them. Each exit k
@@ -176,7 +175,7 @@ public sealed class ScanMetrics : IDisposable
 
     private IEnumerable<Measurement<int>> ObserveModel()
     {
-        if (_host.Current is not { } model) return [];
+        if (_model is not { } model) return [];
         return
         [
             new Measurement<int>(1,
@@ -193,5 +192,4 @@ public sealed class ScanMetrics : IDisposable
     private static string Number(int value) =>
         (uint)value < (uint)Numbers.Length ? Numbers[value] : value.ToString(CultureInfo.InvariantCulture);
 
-    public void Dispose() => _host.ModelLoaded -= OnModelLoaded;
 }

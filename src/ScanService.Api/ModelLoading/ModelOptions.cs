@@ -33,10 +33,6 @@ public sealed class ModelOptions
     /// <summary>Reload the bundle when its manifest.json changes (a new bundle moved into place).</summary>
     public bool WatchForChanges { get; set; }
 
-    /// <summary>How long a replaced model stays alive so that requests already running on it finish there.</summary>
-    [Range(0, 3600)]
-    public int RetireAfterSeconds { get; set; } = 30;
-
     /// <summary>How long shutdown waits for requests in flight before the process ends.</summary>
     [Range(0, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;

@@ -10,7 +10,7 @@ namespace ScanService.Api.Rest;
 /// Documents the request options as <see cref="RequestOptions"/> defines them: the loaded model's operating points as
 /// the allowed values of <c>operatingPoint</c> (with its default), and topK's default and minimum.
 /// </summary>
-internal sealed class RequestOptionsOperationFilter(ModelHost host) : IOperationFilter
+internal sealed class RequestOptionsOperationFilter(ModelSlot host) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {

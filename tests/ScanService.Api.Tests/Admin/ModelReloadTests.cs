@@ -76,8 +76,10 @@ public sealed class ModelReloadTests : IDisposable
         using var factory = Factory();
         using var client = factory.CreateClient();
         var original = await ServedVersion(client);
-        var host = factory.Services.GetRequiredService<ModelHost>();
-        var old = host.Current!;
+        var host = factory.Services.GetRequiredService<ModelSlot>();
+        // Work under way when the reload comes: it holds a lease on the model it started with.
+        var lease = host.Lease();
+        var old = lease.Model;
 
         SetVersion("2.0.0-reloaded");
         var response = await client.SendAsync(ReloadRequest(Key));
@@ -86,10 +88,14 @@ public sealed class ModelReloadTests : IDisposable
         Assert.NotSame(old, host.Current);
         Assert.NotEqual("2.0.0-reloaded", original);
 
-        // The replaced model is retired after a grace period, not at once: work that holds it still runs.
+        // The replaced model stays whole while the lease lasts, and closes when it ends.
         var input = new float[old.Engine.SampleSize];
         var answer = old.Engine.Run(input, 1, old.Engine.Resolve(new InferenceOptions { FullDepth = true }));
         Assert.Equal(old.Engine.ExitCount, answer[0].Exit);
+        Assert.False(old.Retired.IsCompleted);
+        lease.Dispose();
+        await old.Retired.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(host.TryLease(old));
     }
 
     [Fact]
@@ -112,7 +118,7 @@ public sealed class ModelReloadTests : IDisposable
         image.Headers.ContentType = new("image/png");
         var classify = await client.PostAsync("/v1/classify", image);
         Assert.Equal(HttpStatusCode.OK, classify.StatusCode);
-        Assert.True(factory.Services.GetRequiredService<ModelHost>().IsReady);
+        Assert.True(factory.Services.GetRequiredService<ModelSlot>().IsReady);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal static class GrpcTestServer
     }
 
     public static LoadedModel Model(this ScanApiFactory factory) =>
-        factory.Services.GetRequiredService<ModelHost>().Current ?? throw new InvalidOperationException("the test bundle did not load");
+        factory.Services.GetRequiredService<ModelSlot>().Current ?? throw new InvalidOperationException("the test bundle did not load");
 
     public static T Service<T>(this ScanApiFactory factory) where T : notnull => factory.Services.GetRequiredService<T>();
 

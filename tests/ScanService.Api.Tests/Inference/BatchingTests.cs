@@ -26,7 +26,7 @@ public sealed class BatchingTests : IDisposable
     public void Dispose() => _factory.Dispose();
 
     private DynamicBatcher Batcher() =>
-        _factory.Services.GetRequiredService<BatcherHost>().For(_factory.Model()) ?? throw new InvalidOperationException("no batcher");
+        _factory.Model().Batcher ?? throw new InvalidOperationException("no batcher");
 
     /// <summary>Starts a request that holds the queue's only place, and waits until it does.</summary>
     private async Task<T> WhileTheQueueIsFull<T>(Func<Task> occupy, Func<Task<T>> refused)
@@ -89,11 +89,43 @@ public sealed class BatchingTests : IDisposable
         var before = await client.ClassifyAsync(png);
         var first = Batcher();
 
-        _factory.Services.GetRequiredService<ModelHost>().Load();
+        _factory.Services.GetRequiredService<ModelSlot>().Load();
 
         var after = await client.ClassifyAsync(png);
         Assert.NotSame(first, Batcher());
         await Assert.ThrowsAsync<ObjectDisposedException>(() => first.ClassifyAsync(new float[first.Engine.SampleSize], 1, first.Engine.Resolve(new())));
         Assert.Equal((before.ClassIndex, before.Exit), (after.ClassIndex, after.Exit));
+    }
+
+    [Fact]
+    public async Task A_replaced_model_answers_the_requests_it_took_then_closes_its_batcher_and_engine()
+    {
+        // Requests wait half a second in the batcher for company, so the reload finds them under way.
+        using var factory = new ScanApiFactory().With("Batching:MaxBatchSize", "64").With("Batching:MaxDelayMilliseconds", "500");
+        var client = factory.CreateClient();
+        var png = Images.Png(5);
+        var reference = await client.ClassifyAsync(png);
+        var old = factory.Model();
+        var running = Enumerable.Range(0, 4).Select(_ => client.ClassifyAsync(png)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (old.Leases < 4 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.Equal(4, old.Leases);
+
+        factory.Services.GetRequiredService<ModelSlot>().Load();
+
+        Assert.NotSame(old, factory.Model());
+        Assert.False(old.Retired.IsCompleted, "the replaced model closed while requests were still running on it");
+        foreach (var answer in await Task.WhenAll(running))
+        {
+            Assert.Equal((reference.ClassIndex, reference.Exit), (answer.ClassIndex, answer.Exit));
+            Assert.Equal(old.Version, answer.Model.Version);
+        }
+        await old.Retired.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, old.Leases);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => old.Batcher!.ClassifyAsync(new float[old.Engine.SampleSize], 1, old.Engine.Resolve(new())));
+        // New requests run on the new model, which took none of the old one's leases.
+        var after = await client.ClassifyAsync(png);
+        Assert.Equal((reference.ClassIndex, reference.Exit), (after.ClassIndex, after.Exit));
+        Assert.False(factory.Model().Retired.IsCompleted);
     }
 }

@@ -23,7 +23,7 @@ public class BadInputCorpusTests(ScanApiFactory defaults, LowPixelLimitFactory l
 
     private ScanApiFactory Factory(CorpusService service) => service == CorpusService.Defaults ? defaults : lowLimit;
 
-    private static string ModelName(ScanApiFactory factory) => factory.Services.GetRequiredService<ModelHost>().Current!.Name;
+    private static string ModelName(ScanApiFactory factory) => factory.Services.GetRequiredService<ModelSlot>().Current!.Name;
 
     [Theory]
     [MemberData(nameof(HttpCases))]
@@ -64,7 +64,7 @@ public class BadInputCorpusKestrelTests(LoopbackScanApiFactory factory, ITestOut
         factory.StartServer();
         using var client = new HttpClient { BaseAddress = factory.Rest, Timeout = TimeSpan.FromSeconds(60) };
         using var channel = GrpcChannel.ForAddress(factory.Grpc);
-        var model = factory.Services.GetRequiredService<ModelHost>().Current!.Name;
+        var model = factory.Services.GetRequiredService<ModelSlot>().Current!.Name;
         var before = await CorpusChecks.GoodAnswerAsync(client);
         Assert.Equal(before, await CorpusChecks.GoodAnswerAsync(channel));
 

@@ -40,8 +40,8 @@ public sealed class ClientDisconnectTests : IDisposable
     private DynamicBatcher Batcher()
     {
         factory.StartServer();
-        var model = factory.Services.GetRequiredService<ModelHost>().Current!;
-        return factory.Services.GetRequiredService<BatcherHost>().For(model) ?? throw new InvalidOperationException("no batcher");
+        var model = factory.Services.GetRequiredService<ModelSlot>().Current!;
+        return model.Batcher ?? throw new InvalidOperationException("no batcher");
     }
 
     /// <summary>Waits until <paramref name="pending"/> samples are queued, runs <paramref name="leave"/>, and checks that all of them are dropped in good time.</summary>

@@ -51,7 +51,6 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output) : IDisposable
     {
         using var factory = new ScanApiFactory()
             .With("Model:BundlePath", _bundle)
-            .With("Model:RetireAfterSeconds", "1")
             .With("Metrics:AgreementSampleRate", "0.2")
             .With("Admin:Enabled", "true")
             .With("Admin:Key", Key);
@@ -133,8 +132,10 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output) : IDisposable
 
         var load = Task.WhenAll([.. Enumerable.Range(0, 4).Select(RestClient), .. Enumerable.Range(10, 2).Select(UnaryClient), StreamClient()]);
         var reloaded = new List<string>();
+        var replaced = new List<ScanService.Api.ModelLoading.LoadedModel>();
         for (var r = 1; r <= Reloads; r++)
         {
+            replaced.Add(Grpc.GrpcTestServer.Model(factory));
             // Let requests run on each version for a moment, so that some are in flight at every swap and retirement.
             await Task.Delay(TimeSpan.FromMilliseconds(600));
             var version = $"9.{r}.0-under-load";
@@ -145,8 +146,10 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             reloaded.Add(version);
         }
-        // Past the last retirement, so that requests also run while the last old model is disposed.
-        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        // Every replaced model closes (batcher drained, engine disposed) once the requests it took are answered, while
+        // the load goes on on the current one.
+        await Task.WhenAll(replaced.Select(m => m.Retired)).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
         await stop.CancelAsync();
         await load;
 

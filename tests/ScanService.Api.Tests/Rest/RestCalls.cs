@@ -19,7 +19,7 @@ internal static class RestCalls
     };
 
     public static LoadedModel Model(this ScanApiFactory factory) =>
-        factory.Services.GetRequiredService<ModelHost>().Current ?? throw new InvalidOperationException("the test app has no model");
+        factory.Services.GetRequiredService<ModelSlot>().Current ?? throw new InvalidOperationException("the test app has no model");
 
     /// <summary>The network input the service makes of <paramref name="encoded"/>.</summary>
     public static float[] Preprocess(this LoadedModel model, byte[] encoded)

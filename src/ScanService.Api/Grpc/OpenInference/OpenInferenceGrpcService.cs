@@ -15,7 +15,7 @@ namespace ScanService.Api.Grpc.OpenInference;
 /// FP32 [N,classes], class_index INT64 [N], exit_index INT64 [N] (the 1-based exit that answered) and confidence
 /// FP32 [N]: the same inputs, parameters and outputs as the protocol's REST routes.
 /// </summary>
-internal sealed class OpenInferenceGrpcService(ModelHost host, ImageClassifier classifier, IOptions<ServingLimits> limits) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier classifier, IOptions<ServingLimits> limits) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public const string Probabilities = "probabilities";
     public const string ClassIndex = "class_index";
@@ -75,7 +75,7 @@ internal sealed class OpenInferenceGrpcService(ModelHost host, ImageClassifier c
         var outputs = RequestedOutputs(request);
         var input = InferInput.Read(request, model.Manifest.Input, limits.Value);
         var answers = input.Pixels is { } pixels
-            ? await classifier.ClassifyTensorAsync(pixels, input.Count, options, context.CancellationToken)
+            ? await classifier.ClassifyTensorAsync(pixels, input.Count, model.Engine.SampleSize, options, context.CancellationToken)
             : await classifier.ClassifyBatchAsync(input.Images!, options, context.CancellationToken);
 
         var response = new ModelInferResponse { ModelName = model.Name, ModelVersion = model.Version, Id = request.Id };

@@ -71,7 +71,7 @@ public static class InferenceProtocolApi
     /// <summary>Readiness: 200 once the model is loaded and can answer, 503 before (or when it failed to load).</summary>
     /// <response code="200">Ready (empty body).</response>
     /// <response code="503">Not ready.</response>
-    public static Results<Ok, JsonHttpResult<InferenceError>> Ready(ModelHost host) =>
+    public static Results<Ok, JsonHttpResult<InferenceError>> Ready(ModelSlot host) =>
         host.IsReady ? TypedResults.Ok() : NotReady();
 
     /// <summary>Model metadata: name, versions, platform, inputs and outputs.</summary>
@@ -171,7 +171,7 @@ public static class InferenceProtocolApi
         var inferRequest = await InferRequestReader.ReadAsync(request, json.Value.SerializerOptions, cancellationToken);
         var input = InferRequestReader.Parse(inferRequest, model, limits.Value);
         var results = input.Tensor is { } tensor
-            ? await classifier.ClassifyTensorAsync(tensor, input.Count, input.Options, cancellationToken)
+            ? await classifier.ClassifyTensorAsync(tensor, input.Count, model.Engine.SampleSize, input.Options, cancellationToken)
             : await classifier.ClassifyBatchAsync(input.Images!, input.Options, cancellationToken);
         return TypedResults.Ok(InferRequestReader.Answer(inferRequest, results[0].Model, results, input.Outputs));
     }

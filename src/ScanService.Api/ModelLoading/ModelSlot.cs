@@ -1,44 +1,61 @@
 using Microsoft.Extensions.Options;
+using ScanService.Api.Inference;
+using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.ModelLoading;
 
-/// <summary>A loaded model: the engine and the preprocessing its manifest asks for.</summary>
-public sealed record LoadedModel(EarlyExitEngine Engine, ImagePreprocessor Preprocessor, string BundleDirectory)
-{
-    public ModelManifest Manifest => Engine.Manifest;
-    public string Name => Manifest.Model.Name;
-    public string Version => Manifest.Model.Version;
-}
-
 /// <summary>The outcome of a reload: whether the new bundle is now served, and why not if it is not.</summary>
 public sealed record ReloadResult(bool Loaded, string? Model, string? Version, string? Error);
 
 /// <summary>
-/// Owns the model the service answers with. The process comes up before the model is loaded, so liveness
-/// answers at once and readiness turns true only when a bundle has loaded and validated; a bundle that
-/// fails leaves the service up, not ready, with the reason logged and reported. A reload builds the new
-/// model beside the old one and swaps them in one step: a bad new bundle is refused and the old one keeps
-/// serving; requests already running finish on the old model, which is disposed after a grace period.
+/// The one place that decides which model a request uses. The process comes up before the model is loaded, so
+/// liveness answers at once and readiness turns true only when a bundle has loaded and validated; a bundle that fails
+/// leaves the service up, not ready, with the reason logged and reported. A reload builds the new model (engine and
+/// batcher) beside the old one and swaps them in one step: a bad new bundle is refused and the old one keeps serving.
+/// Requests hold a <see cref="ModelLease"/>; the replaced model finishes what its leases run and then closes.
 /// </summary>
-public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment environment, ILogger<ModelHost> logger) : IDisposable
+public sealed class ModelSlot(
+    IOptions<ModelOptions> options,
+    IOptions<BatchingOptions> batching,
+    IHostEnvironment environment,
+    IEnumerable<IServingObserver> servingObservers,
+    IEnumerable<IInferenceObserver> inferenceObservers,
+    IEnumerable<IModelObserver> modelObservers,
+    ILogger<ModelSlot> logger) : IDisposable
 {
     private readonly ModelOptions _options = options.Value;
+    private readonly BatchingOptions _batching = batching.Value;
+    private readonly IServingObserver[] _serving = servingObservers.ToArray();
+    private readonly IInferenceObserver[] _inference = inferenceObservers.ToArray();
+    private readonly IModelObserver[] _modelObservers = modelObservers.ToArray();
     private readonly Lock _reloadGate = new();
-    private readonly List<Timer> _retirements = [];
     private volatile LoadedModel? _current;
     private bool _disposed;
 
+    /// <summary>The model answering now, to describe it (metadata, readiness); requests take a <see cref="Lease"/>.</summary>
     public LoadedModel? Current => _current;
     public bool IsReady => _current is not null;
     /// <summary>Why the last load failed, when it did.</summary>
     public string? LoadError { get; private set; }
     public ExecutionProviderChoice? Provider { get; private set; }
 
-    /// <summary>Raised after a new model has become current (at start and on every successful reload).</summary>
-    public event Action<LoadedModel>? ModelLoaded;
+    /// <summary>A lease on the model answering now; <see cref="ModelNotReadyException"/> when there is none.</summary>
+    public ModelLease Lease()
+    {
+        while (true)
+        {
+            var model = _current ?? throw new ModelNotReadyException(LoadError is null ? "the model is loading" : "no model is loaded");
+            if (model.TryAcquire()) return new ModelLease(model);
+            // Replaced between the read and the lease: the new one is current now.
+            if (ReferenceEquals(_current, model)) throw new ModelNotReadyException("the service is shutting down");
+        }
+    }
+
+    /// <summary>A lease on <paramref name="model"/> if it still takes them (not replaced yet), else null.</summary>
+    public ModelLease? TryLease(LoadedModel model) => model.TryAcquire() ? new ModelLease(model) : null;
 
     public string ResolveBundlePath()
     {
@@ -72,10 +89,14 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
                 var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory);
-                model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory);
+                var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
+                model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory, batcher);
                 logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), operating points {Points}, default {Default}",
                     model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                     engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+                if (batcher is not null)
+                    logger.LogInformation("Dynamic batching for {Model} {Version}: batches of up to {MaxBatchSize}, at most {MaxDelay} ms of waiting, {Capacity} samples queued at most",
+                        model.Name, model.Version, _batching.MaxBatchSize, _batching.MaxDelayMilliseconds, _batching.QueueCapacity);
             }
             catch (Exception e) when (e is BundleValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {
@@ -91,28 +112,11 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
             var previous = _current;
             _current = model;
             LoadError = null;
-            ModelLoaded?.Invoke(model);
-            if (previous is not null) Retire(previous);
+            foreach (var observer in _modelObservers) observer.ModelLoaded(model);
+            // Requests already running on it finish there; it closes when the last of them ends.
+            previous?.Retire();
             return new ReloadResult(true, model.Name, model.Version, null);
         }
-    }
-
-    /// <summary>Disposes a replaced model once requests that started on it have had time to finish.</summary>
-    private void Retire(LoadedModel previous)
-    {
-        if (_options.RetireAfterSeconds == 0)
-        {
-            previous.Engine.Dispose();
-            return;
-        }
-        Timer? timer = null;
-        timer = new Timer(_ =>
-        {
-            previous.Engine.Dispose();
-            lock (_reloadGate) _retirements.Remove(timer!);
-            timer!.Dispose();
-        }, null, TimeSpan.FromSeconds(_options.RetireAfterSeconds), Timeout.InfiniteTimeSpan);
-        _retirements.Add(timer);
     }
 
     public void Dispose()
@@ -121,15 +125,13 @@ public sealed class ModelHost(IOptions<ModelOptions> options, IHostEnvironment e
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var timer in _retirements) timer.Dispose();
-            _retirements.Clear();
-            _current?.Engine.Dispose();
+            _current?.Retire();
         }
     }
 }
 
 /// <summary>Loads the model right after start, and reloads it when its manifest changes if asked to.</summary>
-public sealed class ModelLoader(ModelHost host, IOptions<ModelOptions> options, ILogger<ModelLoader> logger) : IHostedService, IDisposable
+public sealed class ModelLoader(ModelSlot host, IOptions<ModelOptions> options, ILogger<ModelLoader> logger) : IHostedService, IDisposable
 {
     private FileSystemWatcher? _watcher;
     private Timer? _debounce;
