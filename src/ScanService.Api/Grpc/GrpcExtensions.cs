@@ -1,6 +1,7 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Grpc.OpenInference;
+using ScanService.Api.OpenInference.Grpc;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.Serving;
 

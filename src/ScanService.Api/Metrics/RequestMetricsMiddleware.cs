@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ScanService.Api.Rest.InferenceProtocol;
+using ScanService.Api.OpenInference.Rest;
 
 namespace ScanService.Api.Metrics;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.OpenApi;
-using ScanService.Api.Rest.InferenceProtocol;
+using ScanService.Api.OpenInference.Rest;
 
 namespace ScanService.Api.Rest;
 

@@ -12,7 +12,7 @@ namespace ScanService.Api.Rest;
 /// <summary>
 /// The one place where exceptions become HTTP errors. Each maps to a status and a message meant for the client;
 /// <see cref="IProblemDetailsService"/> then writes RFC 7807 problem details, or the Open Inference Protocol's
-/// <c>{"error": ...}</c> on /v2 (see <see cref="InferenceProtocol.InferenceProtocolErrorWriter"/>). Nothing
+/// <c>{"error": ...}</c> on /v2 (see <see cref="OpenInference.Rest.InferenceProtocolErrorWriter"/>). Nothing
 /// unexpected reaches the client beyond a generic 500: no exception text, stack trace or path.
 /// </summary>
 internal sealed partial class ScanExceptionHandler(IProblemDetailsService problemDetails, ILogger<ScanExceptionHandler> logger) : IExceptionHandler

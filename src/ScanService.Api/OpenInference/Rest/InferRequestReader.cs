@@ -2,10 +2,12 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using ScanService.Api.Inference;
 using ScanService.Api.ModelLoading;
+using ScanService.Api.Rest;
 using ScanService.Api.Serving;
+using static ScanService.Api.OpenInference.InferenceProtocol;
 using ScanService.Core.Inference;
 
-namespace ScanService.Api.Rest.InferenceProtocol;
+namespace ScanService.Api.OpenInference.Rest;
 
 /// <summary>What an inference request asks for, checked against the loaded model: either a tensor or encoded images.</summary>
 internal sealed record InferenceInput(InferenceOptions Options, int Count, float[]? Tensor, IReadOnlyList<EncodedImage>? Images, IReadOnlyList<string> Outputs);
@@ -16,21 +18,6 @@ internal sealed record InferenceInput(InferenceOptions Options, int Count, float
 /// </summary>
 internal static class InferRequestReader
 {
-    /// <summary>The BYTES input: one base64-encoded image per element.</summary>
-    public const string ImageInput = "image";
-    public const string Fp32 = "FP32";
-    public const string Bytes = "BYTES";
-    public const string Int64 = "INT64";
-
-    public const string Probabilities = "probabilities";
-    public const string ClassIndex = "class_index";
-    public const string ExitIndex = "exit_index";
-    public const string Confidence = "confidence";
-    public static readonly IReadOnlyList<string> OutputNames = [Probabilities, ClassIndex, ExitIndex, Confidence];
-
-    /// <summary>The FP32 input is named as the first stage's input in the manifest.</summary>
-    public static string TensorInput(LoadedModel model) => model.Manifest.Stages[0].Graph.Input.Name;
-
     public static async Task<InferRequest> ReadAsync(HttpRequest request, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         if (!IsJson(request.ContentType))
@@ -178,16 +165,16 @@ internal static class InferRequestReader
         {
             options = key switch
             {
-                "operating_point" => options with
+                OperatingPoint => options with
                 {
                     OperatingPoint = value.ValueKind == JsonValueKind.String ? value.GetString() : throw ParameterType(key, "a string"),
                 },
-                "max_exit" => options with
+                MaxExit => options with
                 {
                     MaxExit = value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var maxExit) ? maxExit : throw ParameterType(key, "an integer"),
                 },
-                "full_depth" => options with { FullDepth = Boolean(key, value) },
-                "ensemble" => options with { Ensemble = Boolean(key, value) },
+                FullDepth => options with { FullDepth = Boolean(key, value) },
+                Ensemble => options with { Ensemble = Boolean(key, value) },
                 // The protocol lets clients send parameters a server does not use.
                 _ => options,
             };
@@ -205,33 +192,19 @@ internal static class InferRequestReader
     private static InvalidRequestException ParameterType(string key, string kind) =>
         InvalidRequestException.BadRequest($"Parameter '{key}' must be {kind}.");
 
-    private static IReadOnlyList<string> ReadOutputs(IReadOnlyList<InferRequestedOutput>? requested)
-    {
-        if (requested is null || requested.Count == 0) return OutputNames;
-        foreach (var output in requested)
-        {
-            if (!OutputNames.Contains(output.Name))
-                throw InvalidRequestException.BadRequest($"Unknown output '{output.Name}'; this model answers with {string.Join(", ", OutputNames)}.");
-        }
-        return OutputNames.Where(name => requested.Any(o => o.Name == name)).ToList();
-    }
+    private static IReadOnlyList<string> ReadOutputs(IReadOnlyList<InferRequestedOutput>? requested) =>
+        RequestedOutputs((requested ?? []).Select(o => o.Name),
+            name => InvalidRequestException.BadRequest($"Unknown output '{name}'; this model answers with {string.Join(", ", Outputs)}."));
 
     /// <summary>The protocol's answer: one tensor per wanted output, flat in row-major order.</summary>
     public static InferResponse Answer(InferRequest request, LoadedModel model, IReadOnlyList<Classification> results, IReadOnlyList<string> outputs)
     {
-        var n = results.Count;
-        var classes = model.Manifest.Labels.Count;
-        InferOutputTensor Output(string name) => name switch
+        InferOutputTensor Output(string name) => new()
         {
-            Probabilities => new InferOutputTensor
-            {
-                Name = name, Datatype = Fp32, Shape = [n, classes],
-                Data = results.SelectMany(r => r.Prediction.Probabilities).ToArray(),
-            },
-            ClassIndex => new InferOutputTensor { Name = name, Datatype = Int64, Shape = [n], Data = results.Select(r => (long)r.Prediction.ClassIndex).ToArray() },
-            ExitIndex => new InferOutputTensor { Name = name, Datatype = Int64, Shape = [n], Data = results.Select(r => (long)r.Prediction.Exit).ToArray() },
-            Confidence => new InferOutputTensor { Name = name, Datatype = Fp32, Shape = [n], Data = results.Select(r => r.Prediction.Confidence).ToArray() },
-            _ => throw new ArgumentOutOfRangeException(nameof(outputs), name, "not an output of this model"),
+            Name = name,
+            Datatype = DatatypeOf(name),
+            Shape = ShapeOf(name, results.Count, model.Manifest.Labels.Count),
+            Data = DatatypeOf(name) == InferenceProtocol.Int64 ? IntegerValues(name, results) : FloatValues(name, results),
         };
         return new InferResponse { ModelName = model.Name, ModelVersion = model.Version, Id = request.Id, Outputs = outputs.Select(Output).ToList() };
     }

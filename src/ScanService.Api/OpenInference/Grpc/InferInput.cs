@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using Google.Protobuf;
 using ScanService.Api.Inference;
+using ScanService.Api.Grpc;
+using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Serving;
+using static ScanService.Api.OpenInference.InferenceProtocol;
 using ScanService.Core.Bundle;
 
-namespace ScanService.Api.Grpc.OpenInference;
+namespace ScanService.Api.OpenInference.Grpc;
 
 /// <summary>
 /// The one input tensor of a ModelInfer request: FP32 [N,C,H,W] already normalised as the manifest says, or
@@ -12,9 +15,6 @@ namespace ScanService.Api.Grpc.OpenInference;
 /// </summary>
 internal sealed class InferInput
 {
-    public const string Fp32 = "FP32";
-    public const string Bytes = "BYTES";
-
     private InferInput(float[]? pixels, IReadOnlyList<EncodedImage>? images, int count)
     {
         Pixels = pixels;

@@ -1,8 +1,11 @@
 using Google.Protobuf.Collections;
+using ScanService.Api.Grpc;
+using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Serving;
+using static ScanService.Api.OpenInference.InferenceProtocol;
 using ScanService.Core.Inference;
 
-namespace ScanService.Api.Grpc.OpenInference;
+namespace ScanService.Api.OpenInference.Grpc;
 
 /// <summary>
 /// The early-exit options a ModelInfer request carries in its parameters: operating_point (string), max_exit
@@ -10,11 +13,6 @@ namespace ScanService.Api.Grpc.OpenInference;
 /// </summary>
 internal static class InferParameters
 {
-    public const string OperatingPoint = "operating_point";
-    public const string MaxExit = "max_exit";
-    public const string FullDepth = "full_depth";
-    public const string Ensemble = "ensemble";
-
     public static InferenceOptions ToInferenceOptions(MapField<string, InferParameter> parameters) =>
         RequestOptions.Create(
             parameters.TryGetValue(OperatingPoint, out var point) ? String(OperatingPoint, point) : null,

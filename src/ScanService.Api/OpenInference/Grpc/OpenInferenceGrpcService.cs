@@ -1,13 +1,15 @@
 using System.Buffers.Binary;
-using System.Reflection;
 using Google.Protobuf;
 using Grpc.Core;
 using ScanService.Api.Inference;
 using Microsoft.Extensions.Options;
 using ScanService.Api.ModelLoading;
+using ScanService.Api.Grpc;
+using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Serving;
+using static ScanService.Api.OpenInference.InferenceProtocol;
 
-namespace ScanService.Api.Grpc.OpenInference;
+namespace ScanService.Api.OpenInference.Grpc;
 
 /// <summary>
 /// The Open Inference Protocol's inference.GRPCInferenceService over the early-exit engine. ModelInfer takes
@@ -17,19 +19,6 @@ namespace ScanService.Api.Grpc.OpenInference;
 /// </summary>
 internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier classifier, IOptions<ServingLimits> limits) : GRPCInferenceService.GRPCInferenceServiceBase
 {
-    public const string Probabilities = "probabilities";
-    public const string ClassIndex = "class_index";
-    public const string ExitIndex = "exit_index";
-    public const string Confidence = "confidence";
-    private const string Int64 = "INT64";
-    /// <summary>The image input's name in the metadata; requests are told apart by datatype, so any name is accepted.</summary>
-    private const string ImageInputName = "image";
-    private static readonly string[] AllOutputs = [Probabilities, ClassIndex, ExitIndex, Confidence];
-
-    // Without the source revision that the SDK appends after '+'.
-    private static readonly string ServerVersion =
-        typeof(OpenInferenceGrpcService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
-
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
@@ -40,31 +29,14 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
         Task.FromResult(new ModelReadyResponse { Ready = host.Current is { } model && Serves(model, request.Name, request.Version) });
 
     public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
-        Task.FromResult(new ServerMetadataResponse { Name = "scanservice", Version = ServerVersion });
+        Task.FromResult(new ServerMetadataResponse { Name = ServerName, Version = ServerVersion });
 
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
         var model = RequireServed(request.Name, request.Version);
-        var input = model.Manifest.Input;
-        var response = new ModelMetadataResponse
-        {
-            Name = model.Name,
-            Versions = { model.Version },
-            // A chain of ONNX graphs run by ONNX Runtime; the early exit is this server's own.
-            Platform = "onnxruntime_onnx",
-            Inputs =
-            {
-                Tensor(model.Manifest.Stages[0].Graph.Input.Name, InferInput.Fp32, -1, input.Channels, input.Height, input.Width),
-                Tensor(ImageInputName, InferInput.Bytes, -1),
-            },
-            Outputs =
-            {
-                Tensor(Probabilities, InferInput.Fp32, -1, model.Manifest.Labels.Count),
-                Tensor(ClassIndex, Int64, -1),
-                Tensor(ExitIndex, Int64, -1),
-                Tensor(Confidence, InferInput.Fp32, -1),
-            },
-        };
+        var response = new ModelMetadataResponse { Name = model.Name, Versions = { model.Version }, Platform = Platform };
+        response.Inputs.AddRange(InputsOf(model).Select(Tensor));
+        response.Outputs.AddRange(OutputsOf(model).Select(Tensor));
         return Task.FromResult(response);
     }
 
@@ -80,7 +52,7 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
 
         var response = new ModelInferResponse { ModelName = model.Name, ModelVersion = model.Version, Id = request.Id };
         if (answers.Length > 0 && answers[0].Plan.OperatingPoint is { } point)
-            response.Parameters[InferParameters.OperatingPoint] = new InferParameter { StringParam = point };
+            response.Parameters[OperatingPoint] = new InferParameter { StringParam = point };
         // Answer in the representation the client chose for its input.
         var raw = request.RawInputContents.Count > 0;
         foreach (var name in outputs)
@@ -91,44 +63,28 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
     private LoadedModel RequireServed(string name, string version)
     {
         var model = classifier.RequireModel();
-        return Serves(model, name, version)
-            ? model
-            : throw GrpcStatusMapping.NotFound($"model '{name}'{(version.Length > 0 ? $" version '{version}'" : "")} is not served here; this server serves '{model.Name}' version '{model.Version}'");
+        return Serves(model, name, version) ? model : throw GrpcStatusMapping.NotFound(NotServed(model, name, version));
     }
 
-    private static bool Serves(LoadedModel model, string name, string version) =>
-        name == model.Name && (version.Length == 0 || version == model.Version);
-
-    private static IReadOnlyList<string> RequestedOutputs(ModelInferRequest request)
-    {
-        if (request.Outputs.Count == 0) return AllOutputs;
-        var names = request.Outputs.Select(o => o.Name).Distinct().ToList();
-        var unknown = names.FirstOrDefault(n => !AllOutputs.Contains(n));
-        return unknown is null
-            ? names
-            : throw GrpcStatusMapping.InvalidArgument($"unknown output '{unknown}'; this model has {string.Join(", ", AllOutputs)}");
-    }
+    private static IReadOnlyList<string> RequestedOutputs(ModelInferRequest request) =>
+        InferenceProtocol.RequestedOutputs(request.Outputs.Select(o => o.Name),
+            name => GrpcStatusMapping.InvalidArgument($"Unknown output '{name}'; this model answers with {string.Join(", ", Outputs)}."));
 
     private static void AddOutput(ModelInferResponse response, string name, Classification[] answers, int classes, bool raw)
     {
-        var n = answers.Length;
-        var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = name };
-        if (name is Probabilities or Confidence)
+        var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = name, Datatype = DatatypeOf(name) };
+        tensor.Shape.AddRange(ShapeOf(name, answers.Length, classes));
+        if (tensor.Datatype == InferenceProtocol.Int64)
         {
-            tensor.Datatype = InferInput.Fp32;
-            tensor.Shape.Add(n);
-            if (name == Probabilities) tensor.Shape.Add(classes);
-            var values = name == Probabilities ? answers.SelectMany(a => a.Prediction.Probabilities).ToArray() : answers.Select(a => a.Prediction.Confidence).ToArray();
+            var values = IntegerValues(name, answers);
             if (raw) response.RawOutputContents.Add(LittleEndian(values));
-            else tensor.Contents = new InferTensorContents { Fp32Contents = { values } };
+            else tensor.Contents = new InferTensorContents { Int64Contents = { values } };
         }
         else
         {
-            tensor.Datatype = Int64;
-            tensor.Shape.Add(n);
-            var values = answers.Select(a => (long)(name == ClassIndex ? a.Prediction.ClassIndex : a.Prediction.Exit)).ToArray();
+            var values = FloatValues(name, answers);
             if (raw) response.RawOutputContents.Add(LittleEndian(values));
-            else tensor.Contents = new InferTensorContents { Int64Contents = { values } };
+            else tensor.Contents = new InferTensorContents { Fp32Contents = { values } };
         }
         response.Outputs.Add(tensor);
     }
@@ -148,6 +104,6 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
         return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
-    private static ModelMetadataResponse.Types.TensorMetadata Tensor(string name, string datatype, params long[] shape) =>
-        new() { Name = name, Datatype = datatype, Shape = { shape } };
+    private static ModelMetadataResponse.Types.TensorMetadata Tensor(TensorDescription t) =>
+        new() { Name = t.Name, Datatype = t.Datatype, Shape = { t.Shape } };
 }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace ScanService.Api.Rest.InferenceProtocol;
+namespace ScanService.Api.OpenInference.Rest;
 
 /// <summary>
 /// Writes every error under /v2 (mapped exceptions, unknown routes, wrong methods) in the protocol's shape,

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ScanService.Api.Rest.InferenceProtocol;
+namespace ScanService.Api.OpenInference.Rest;
 
 // The JSON shapes of the Open Inference Protocol (KServe v2) REST API, as the protocol publishes them.
 

@@ -1,12 +1,13 @@
-using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Inference;
+using ScanService.Api.Rest;
 using ScanService.Api.Serving;
 using ScanService.Api.ModelLoading;
+using static ScanService.Api.OpenInference.InferenceProtocol;
 
-namespace ScanService.Api.Rest.InferenceProtocol;
+namespace ScanService.Api.OpenInference.Rest;
 
 /// <summary>
 /// The Open Inference Protocol (KServe v2) REST routes, so that existing inference clients can call the service.
@@ -15,8 +16,6 @@ namespace ScanService.Api.Rest.InferenceProtocol;
 public static class InferenceProtocolApi
 {
     public const string Prefix = "/v2";
-    private const string ServerName = "scanservice";
-    private const string Platform = "onnxruntime_onnx";
 
     public static bool Serves(PathString path) => path.StartsWithSegments(Prefix);
 
@@ -88,25 +87,13 @@ public static class InferenceProtocolApi
     {
         var (model, notFound) = Find(classifier, name, version);
         if (model is null) return notFound!;
-        var classes = model.Manifest.Labels.Count;
-        var input = model.Manifest.Input;
         return TypedResults.Ok(new ModelMetadataResponse
         {
             Name = model.Name,
             Versions = [model.Version],
             Platform = Platform,
-            Inputs =
-            [
-                new TensorMetadata(InferRequestReader.TensorInput(model), InferRequestReader.Fp32, [-1, input.Channels, input.Height, input.Width]),
-                new TensorMetadata(InferRequestReader.ImageInput, InferRequestReader.Bytes, [-1]),
-            ],
-            Outputs =
-            [
-                new TensorMetadata(InferRequestReader.Probabilities, InferRequestReader.Fp32, [-1, classes]),
-                new TensorMetadata(InferRequestReader.ClassIndex, InferRequestReader.Int64, [-1]),
-                new TensorMetadata(InferRequestReader.ExitIndex, InferRequestReader.Int64, [-1]),
-                new TensorMetadata(InferRequestReader.Confidence, InferRequestReader.Fp32, [-1]),
-            ],
+            Inputs = InputsOf(model).Select(t => new TensorMetadata(t.Name, t.Datatype, t.Shape)).ToList(),
+            Outputs = OutputsOf(model).Select(t => new TensorMetadata(t.Name, t.Datatype, t.Shape)).ToList(),
         });
     }
 
@@ -180,18 +167,10 @@ public static class InferenceProtocolApi
     private static (LoadedModel? Model, NotFound<InferenceError>? NotFound) Find(ImageClassifier classifier, string name, string? version)
     {
         var model = classifier.RequireModel();
-        if (!string.Equals(model.Name, name, StringComparison.Ordinal))
-            return (null, TypedResults.NotFound(new InferenceError($"Unknown model '{name}'; this server serves '{model.Name}'.")));
-        if (version is not null && !string.Equals(model.Version, version, StringComparison.Ordinal))
-            return (null, TypedResults.NotFound(new InferenceError($"Model '{name}' has no version '{version}'; the version served is '{model.Version}'.")));
-        return (model, null);
+        return InferenceProtocol.Serves(model, name, version) ? (model, null) : (null, TypedResults.NotFound(new InferenceError(NotServed(model, name, version))));
     }
 
     private static JsonHttpResult<InferenceError> NotReady() =>
         TypedResults.Json(new InferenceError("The model is not loaded yet, or failed to load."), statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    private static string ServerVersion { get; } =
-        typeof(InferenceProtocolApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-        ?? typeof(InferenceProtocolApi).Assembly.GetName().Version?.ToString()
-        ?? "0.0.0";
 }
