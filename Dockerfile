@@ -10,13 +10,15 @@ WORKDIR /src
 COPY .editorconfig Directory.Build.props Directory.Packages.props ./
 COPY src/ScanService.Core/ScanService.Core.csproj src/ScanService.Core/
 COPY src/ScanService.Api/ScanService.Api.csproj src/ScanService.Api/
-RUN dotnet restore src/ScanService.Api/ScanService.Api.csproj --runtime linux-x64
+# The CPU flavour of ONNX Runtime: no CUDA provider in the image (see OnnxRuntimeFlavour in Directory.Build.props).
+ARG ONNXRUNTIME_FLAVOUR=cpu
+RUN dotnet restore src/ScanService.Api/ScanService.Api.csproj --runtime linux-x64 -p:OnnxRuntimeFlavour=$ONNXRUNTIME_FLAVOUR
 COPY protos/ protos/
 COPY models/fashion-mnist/ models/fashion-mnist/
 COPY src/ScanService.Core/ src/ScanService.Core/
 COPY src/ScanService.Api/ src/ScanService.Api/
 RUN dotnet publish src/ScanService.Api/ScanService.Api.csproj --configuration Release --runtime linux-x64 \
-      --self-contained false --no-restore --output /app
+      --self-contained false --no-restore -p:OnnxRuntimeFlavour=$ONNXRUNTIME_FLAVOUR --output /app
 
 # The ASP.NET Core runtime on Ubuntu. curl is added for the HEALTHCHECK: it is the standard probe, Docker and
 # compose run it as is, and it keeps container tooling out of the service's code (the chiseled image, with no

@@ -19,7 +19,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ "$mode" == publish ]]; then
   root="$(cd "$here/.." && pwd)"
   out="${2:-$root/publish/gpu-check}"
-  dotnet publish "$root/src/ScanService.Api" -c Release -r linux-x64 --self-contained true -o "$out/app"
+  dotnet publish "$root/src/ScanService.Api" -c Release -r linux-x64 --self-contained true -p:OnnxRuntimeFlavour=cuda -o "$out/app"
   cp "$here/gpu-check.sh" "$out/"
   mkdir -p "$out/samples" && cp "$root"/samples/*.png "$out/samples/"
   echo "published to $out; copy it to the GPU machine and run: bash gpu-check.sh run"
