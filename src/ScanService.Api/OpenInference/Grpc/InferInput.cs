@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Google.Protobuf;
 using ScanService.Api.Inference;
 using ScanService.Api.Grpc;
@@ -64,11 +63,7 @@ internal sealed class InferInput
         var pixels = new float[expected];
         if (raw is not null)
         {
-            if (raw.Length != expected * sizeof(float))
-                throw GrpcStatusMapping.InvalidArgument($"raw FP32 input '{tensor.Name}' of shape {Format(shape)} needs {expected * sizeof(float)} bytes; got {raw.Length}");
-            var bytes = raw.Span;
-            for (var i = 0; i < pixels.Length; i++)
-                pixels[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * sizeof(float), sizeof(float)));
+            pixels = BinaryTensorData.Floats(raw.Span, expected, problem => GrpcStatusMapping.InvalidArgument($"raw FP32 input '{tensor.Name}' of shape {Format(shape)} {problem}"));
         }
         else
         {
@@ -91,7 +86,9 @@ internal sealed class InferInput
             throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' must have shape [N] or [N,1], one encoded image per element; got {Format(shape)}");
         limits.CheckImageCount(shape[0]);
         var count = (int)shape[0];
-        var elements = raw is not null ? SplitRawBytes(tensor.Name, raw.Memory, count) : ReadBytesContents(tensor, count);
+        var elements = raw is not null
+            ? BinaryTensorData.Elements(raw.Memory, count, problem => GrpcStatusMapping.InvalidArgument($"raw BYTES input '{tensor.Name}' {problem}"))
+            : ReadBytesContents(tensor, count);
         for (var i = 0; i < elements.Count; i++) limits.CheckImageBytes(elements[i].Length, i);
         // Named so that an image that cannot be decoded is reported by its element.
         var images = elements.Select((data, i) => new EncodedImage(data, $"input '{tensor.Name}' element {i}")).ToList();
@@ -104,27 +101,6 @@ internal sealed class InferInput
         if (elements is null || elements.Count != count)
             throw GrpcStatusMapping.InvalidArgument($"BYTES input '{tensor.Name}' of {count} elements has {elements?.Count ?? 0} bytes_contents");
         return elements.Select(e => e.Memory).ToList();
-    }
-
-    /// <summary>Raw BYTES: each element is a 4-byte little-endian length and that many bytes.</summary>
-    private static List<ReadOnlyMemory<byte>> SplitRawBytes(string name, ReadOnlyMemory<byte> raw, int count)
-    {
-        var images = new List<ReadOnlyMemory<byte>>(count);
-        var offset = 0;
-        while (offset < raw.Length)
-        {
-            if (raw.Length - offset < sizeof(uint))
-                throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' ends inside an element's length prefix");
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(raw.Span.Slice(offset, sizeof(uint)));
-            offset += sizeof(uint);
-            if (length > (uint)(raw.Length - offset))
-                throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' declares an element of {length} bytes with {raw.Length - offset} left");
-            images.Add(raw.Slice(offset, (int)length));
-            offset += (int)length;
-        }
-        if (images.Count != count)
-            throw GrpcStatusMapping.InvalidArgument($"raw BYTES input '{name}' of {count} elements holds {images.Count}");
-        return images;
     }
 
     private static bool HasElements(InferTensorContents c) =>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Google.Protobuf;
 using Grpc.Core;
 using ScanService.Api.Inference;
@@ -90,19 +89,9 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
     }
 
     // The arrays are fresh and never written again, so the messages may wrap them without a copy.
-    private static ByteString LittleEndian(float[] values)
-    {
-        var bytes = new byte[values.Length * sizeof(float)];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
-        return UnsafeByteOperations.UnsafeWrap(bytes);
-    }
+    private static ByteString LittleEndian(float[] values) => UnsafeByteOperations.UnsafeWrap(BinaryTensorData.LittleEndian(values));
 
-    private static ByteString LittleEndian(long[] values)
-    {
-        var bytes = new byte[values.Length * sizeof(long)];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), values[i]);
-        return UnsafeByteOperations.UnsafeWrap(bytes);
-    }
+    private static ByteString LittleEndian(long[] values) => UnsafeByteOperations.UnsafeWrap(BinaryTensorData.LittleEndian(values));
 
     private static ModelMetadataResponse.Types.TensorMetadata Tensor(TensorDescription t) =>
         new() { Name = t.Name, Datatype = t.Datatype, Shape = { t.Shape } };

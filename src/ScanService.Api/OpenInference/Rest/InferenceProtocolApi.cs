@@ -48,7 +48,9 @@ public static class InferenceProtocolApi
         group.WithMetadata(new ProducesResponseTypeMetadata(statusCode, typeof(InferenceError), ["application/json"]));
 
     private static void ConfigureInfer(RouteHandlerBuilder infer, ServingLimits limits) => infer
-        .Accepts<InferRequest>("application/json")
+        // JSON; or, under the binary data extension, JSON and then binary tensors (Inference-Header-Content-Length).
+        .Accepts<InferRequest>("application/json", "application/octet-stream")
+        .Produces<InferResponse>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
         .WithRequestBodyLimit(limits.MaxBatchRequestBodyBytes)
         .Produces<InferenceError>(StatusCodes.Status400BadRequest)
         .Produces<InferenceError>(StatusCodes.Status413PayloadTooLarge)
@@ -60,7 +62,7 @@ public static class InferenceProtocolApi
     {
         Name = ServerName,
         Version = ServerVersion,
-        Extensions = [],
+        Extensions = [BinaryTensorData.Extension, "parameters"],
     });
 
     /// <summary>Liveness: 200 as long as the process answers, whether or not a model is loaded.</summary>
@@ -119,6 +121,10 @@ public static class InferenceProtocolApi
     /// Classifies a batch given either as the FP32 tensor <c>input</c> (N×C×H×W, already preprocessed) or as the BYTES
     /// input <c>image</c> (one base64-encoded PNG, JPEG, BMP, WebP or GIF per element). Request parameters
     /// <c>operating_point</c>, <c>max_exit</c>, <c>full_depth</c> and <c>ensemble</c> choose how deep the model goes.
+    /// The binary data extension is supported both ways: with an <c>Inference-Header-Content-Length</c> header the body is
+    /// that many bytes of JSON followed by the input tensor (its <c>binary_data_size</c> parameter instead of
+    /// <c>data</c>); outputs asked for with <c>binary_data: true</c> (or all, with the request parameter
+    /// <c>binary_data_output</c>) come back the same way. A JSON request may have no content type.
     /// </summary>
     /// <param name="name">The model's name.</param>
     /// <param name="request">The HTTP request carrying the JSON body.</param>
@@ -132,7 +138,7 @@ public static class InferenceProtocolApi
     /// <response code="413">The body is larger than the configured limit, or it holds more samples than allowed.</response>
     /// <response code="415">The body is not application/json.</response>
     /// <response code="503">The model is not loaded.</response>
-    public static Task<Results<Ok<InferResponse>, NotFound<InferenceError>>> Infer(
+    public static Task<Results<Ok<InferResponse>, BinaryInferResult, NotFound<InferenceError>>> Infer(
         string name, HttpRequest request, ImageClassifier classifier, IOptions<ServingLimits> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
         InferVersion(name, null, request, classifier, limits, json, cancellationToken);
 
@@ -150,17 +156,18 @@ public static class InferenceProtocolApi
     /// <response code="413">The body is larger than the configured limit, or it holds more samples than allowed.</response>
     /// <response code="415">The body is not application/json.</response>
     /// <response code="503">The model is not loaded.</response>
-    public static async Task<Results<Ok<InferResponse>, NotFound<InferenceError>>> InferVersion(
+    public static async Task<Results<Ok<InferResponse>, BinaryInferResult, NotFound<InferenceError>>> InferVersion(
         string name, string? version, HttpRequest request, ImageClassifier classifier, IOptions<ServingLimits> limits, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var (model, notFound) = Find(classifier, name, version);
         if (model is null) return notFound!;
-        var inferRequest = await InferRequestReader.ReadAsync(request, json.Value.SerializerOptions, cancellationToken);
-        var input = InferRequestReader.Parse(inferRequest, model, limits.Value);
+        var body = await InferRequestReader.ReadAsync(request, json.Value.SerializerOptions, cancellationToken);
+        var input = InferRequestReader.Parse(body, model, limits.Value);
         var results = input.Tensor is { } tensor
             ? await classifier.ClassifyTensorAsync(tensor, input.Count, model.Engine.SampleSize, input.Options, cancellationToken)
             : await classifier.ClassifyBatchAsync(input.Images!, input.Options, cancellationToken);
-        return TypedResults.Ok(InferRequestReader.Answer(inferRequest, results[0].Model, results, input.Outputs));
+        var (answer, binary) = InferRequestReader.Answer(body.Request, results[0].Model, results, input);
+        return binary.Count == 0 ? TypedResults.Ok(answer) : new BinaryInferResult(answer, binary);
     }
 
     /// <summary>The loaded model when it has this name (and version); 503 through <see cref="ModelNotReadyException"/> when none is loaded.</summary>

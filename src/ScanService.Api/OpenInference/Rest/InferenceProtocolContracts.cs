@@ -17,7 +17,7 @@ public sealed record ServerMetadataResponse
     public required string Name { get; init; }
     /// <summary>The server's version.</summary>
     public required string Version { get; init; }
-    /// <summary>Protocol extensions the server supports (none).</summary>
+    /// <summary>Protocol extensions the server supports: <c>binary_tensor_data</c> and <c>parameters</c>.</summary>
     public required IReadOnlyList<string> Extensions { get; init; }
 }
 
@@ -72,19 +72,22 @@ public sealed record InferInputTensor
     /// <summary><c>FP32</c> for <c>input</c>, <c>BYTES</c> for <c>image</c>.</summary>
     [Required]
     public string? Datatype { get; init; }
-    /// <summary>Input parameters (none are used).</summary>
+    /// <summary>
+    /// Input parameters: <c>binary_data_size</c> (the binary data extension) says the tensor is not in <c>data</c> but
+    /// in that many bytes of the body after the JSON part.
+    /// </summary>
     public Dictionary<string, JsonElement>? Parameters { get; init; }
     /// <summary>
     /// The elements in row-major order, flat or nested as the shape: finite numbers for FP32, base64 strings
-    /// (one encoded image each) for BYTES.
+    /// (one encoded image each) for BYTES. Absent when the tensor is sent as binary data.
     /// </summary>
-    [Required]
     public JsonElement Data { get; init; }
 }
 
 /// <summary>An output the client wants.</summary>
 /// <param name="Name">One of the outputs listed in the model metadata.</param>
-public sealed record InferRequestedOutput(string Name);
+/// <param name="Parameters"><c>binary_data</c>: true to have this output as binary data after the JSON part.</param>
+public sealed record InferRequestedOutput(string Name, Dictionary<string, JsonElement>? Parameters = null);
 
 /// <summary>An inference answer.</summary>
 public sealed record InferResponse
@@ -98,6 +101,9 @@ public sealed record InferResponse
     /// <summary>The request's id, when it had one.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Id { get; init; }
+    /// <summary>As over gRPC: <c>operating_point</c>, the named threshold set that decided (early-exit answers only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, object>? Parameters { get; init; }
     /// <summary>
     /// <c>probabilities</c> (FP32 [N, classes], softmax at the exit that answered), <c>class_index</c> (INT64 [N]),
     /// <c>exit_index</c> (INT64 [N], 1-based exit that answered) and <c>confidence</c> (FP32 [N], the class's probability).
@@ -111,6 +117,10 @@ public sealed record InferOutputTensor
     public required string Name { get; init; }
     public required string Datatype { get; init; }
     public required IReadOnlyList<long> Shape { get; init; }
-    /// <summary>The elements, flat in row-major order.</summary>
-    public required object Data { get; init; }
+    /// <summary>The elements, flat in row-major order; absent for an output sent as binary data.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public object? Data { get; init; }
+    /// <summary><c>binary_data_size</c>: the output's bytes in the binary part, in the order of the outputs.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, object>? Parameters { get; init; }
 }
