@@ -5,6 +5,7 @@ using ScanService.Api.Inference;
 using ScanService.Api.Metrics;
 using ScanService.Api.ModelLoading;
 using ScanService.Api.Rest;
+using ScanService.Api.Tracing;
 
 var builder = WebApplication.CreateBuilder(ServiceContentRoot.Options(args));
 builder.AddScanModel();
@@ -12,6 +13,7 @@ builder.AddScanInference();
 builder.AddScanRest();
 builder.AddScanGrpc();
 builder.AddScanMetrics();
+builder.AddScanTracing();
 builder.AddScanAdmin();
 
 var app = builder.Build();

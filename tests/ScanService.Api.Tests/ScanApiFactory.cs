@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 
 namespace ScanService.Api.Tests;
@@ -16,15 +18,31 @@ public class ScanApiFactory : WebApplicationFactory<Program>
         ["Model:ExecutionProvider"] = "Cpu",
     };
 
+    private readonly List<Action<IServiceCollection>> _services = [];
+
     public ScanApiFactory With(string key, string? value)
     {
         _settings[key] = value;
         return this;
     }
 
+    /// <summary>Changes the app's services after its own registrations (a test exporter, say).</summary>
+    public ScanApiFactory AddServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Host settings reach the app's configuration before Program.cs reads it (for the parts composed from it,
+        // such as whether tracing is on); the configuration added below only arrives when the host is built.
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        builder.ConfigureTestServices(services =>
+        {
+            foreach (var configure in _services) configure(services);
+        });
     }
 }

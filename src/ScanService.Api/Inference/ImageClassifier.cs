@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ScanService.Api.ModelLoading;
+using ScanService.Core.Diagnostics;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
@@ -61,17 +62,21 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
         var size = model.Engine.SampleSize;
         var pixels = new float[count * size];
         var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
+        using (var decode = ScanActivities.Source.StartActivity(ScanActivities.Decode))
         {
-            // A caller that left (a cancelled stream item, a closed connection) gets no more work done for it.
-            cancellationToken.ThrowIfCancellationRequested();
-            try
+            decode?.SetTag("scan.images", count);
+            for (var i = 0; i < count; i++)
             {
-                model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
-            }
-            catch (ImageDecodeException e) when (nameOf is not null)
-            {
-                throw new ImageInBatchException(i, nameOf(i), e);
+                // A caller that left (a cancelled stream item, a closed connection) gets no more work done for it.
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    model.Preprocessor.Preprocess(imageAt(i).Span, pixels.AsSpan(i * size, size));
+                }
+                catch (ImageDecodeException e) when (nameOf is not null)
+                {
+                    throw new ImageInBatchException(i, nameOf(i), e);
+                }
             }
         }
         return await RunAsync(model, plan, pixels, count, Stopwatch.GetElapsedTime(started), cancellationToken);
@@ -95,12 +100,21 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
         var predictions = model.Batcher is { } batcher
             ? await batcher.ClassifyAsync(pixels.AsMemory(0, count * model.Engine.SampleSize), count, plan, cancellationToken)
             // The engine is synchronous CPU work: keep it off the request thread's synchronisation context.
-            : await Task.Run(() => model.Engine.Run(pixels, count, plan, _inferenceObserver, cancellationToken), cancellationToken);
+            : await Task.Run(() => model.Engine.Run(pixels, count, plan, Traced(_inferenceObserver), cancellationToken), cancellationToken);
         var inference = Stopwatch.GetElapsedTime(started);
         // Answers nobody will read are not counted as answers (exit metrics, agreement sampling).
         cancellationToken.ThrowIfCancellationRequested();
         Notify(model, plan, pixels, predictions);
         return predictions.Select(p => new Classification(p, model, plan, preprocessing, inference)).ToArray();
+    }
+
+    /// <summary>The observers of a serial run, with spans for its stages and heads when tracing listens.</summary>
+    private static IInferenceObserver? Traced(IInferenceObserver? observer)
+    {
+        var trace = ScanActivities.CurrentContext();
+        if (!ScanActivities.Source.HasListeners() || trace == default) return observer;
+        var spans = new RequestStageSpans(trace);
+        return observer is null ? spans : InferenceObservers.Combine([observer, spans]);
     }
 
     private void Notify(LoadedModel model, ExitPlan plan, float[] pixels, Prediction[] predictions)

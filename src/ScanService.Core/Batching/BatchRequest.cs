@@ -7,8 +7,11 @@ namespace ScanService.Core.Batching;
 /// One caller's request inside the batcher: its samples, plan and answers. Answers are written by the worker only;
 /// cancellation may arrive from any thread and only marks the request abandoned.
 /// </summary>
-internal sealed class BatchRequest(int count, ExitPlan plan, long arrivedAt)
+internal sealed class BatchRequest(int count, ExitPlan plan, long arrivedAt, System.Diagnostics.ActivityContext trace = default)
 {
+    /// <summary>The trace the request's stage and head spans belong under (none when it came without one).</summary>
+    public System.Diagnostics.ActivityContext Trace => trace;
+
     private volatile bool _abandoned;
     private int _remaining = count;
 

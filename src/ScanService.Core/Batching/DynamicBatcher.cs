@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ScanService.Core.Diagnostics;
 using ScanService.Core.Inference;
 using ScanService.Core.Inference.Features;
 
@@ -95,7 +96,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Prediction[]>(cancellationToken);
 
         if (!MemoryMarshal.TryGetArray(pixels, out var segment)) segment = new ArraySegment<float>(pixels[..(count * size)].ToArray());
-        var request = new BatchRequest(count, plan, Stopwatch.GetTimestamp());
+        var request = new BatchRequest(count, plan, Stopwatch.GetTimestamp(), ScanActivities.CurrentContext());
         // Every sample reads its row of the caller's pixels once; nothing is given back when the last one has.
         var pixelRows = FeatureBlock.OverArray(segment.Array!, segment.Offset, count, _engine.Stages.InputRowShape);
         pixelRows.Retain(count);
@@ -276,7 +277,9 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 foreach (var sample in batch) rows.Add(sample.Input);
                 var started = Stopwatch.GetTimestamp();
                 output = _engine.Stages.RunStage(stage, rows);
-                var elapsed = Stopwatch.GetElapsedTime(started);
+                var stageEnded = Stopwatch.GetTimestamp();
+                var elapsed = Stopwatch.GetElapsedTime(started, stageEnded);
+                Trace(batch, ScanActivities.Stage(stage + 1), started, stageEnded, count);
                 foreach (var observer in _inference) observer.StageCompleted(stage + 1, count, elapsed);
                 ReleaseInputs(batch);
                 sourcesReleased = true;
@@ -287,7 +290,10 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                     logits = ArrayPool<float>.Shared.Rent(heads * classes);
                     started = Stopwatch.GetTimestamp();
                     _engine.Stages.RunExitHead(stage, output, heads, logits);
-                    elapsed = Stopwatch.GetElapsedTime(started);
+                    var headEnded = Stopwatch.GetTimestamp();
+                    elapsed = Stopwatch.GetElapsedTime(started, headEnded);
+                    // Heads run on the batch's first rows: the samples that need one come first.
+                    Trace(batch, ScanActivities.ExitHead(stage + 1), started, headEnded, heads);
                     foreach (var observer in _inference) observer.ExitHeadCompleted(stage + 1, heads, elapsed);
                 }
 
@@ -385,6 +391,23 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             sample.Request.Started = true;
             var waited = Stopwatch.GetElapsedTime(sample.Request.ArrivedAt, formed);
             foreach (var observer in _serving) observer.QueueWaited(waited);
+            ScanActivities.Record(ScanActivities.QueueWait, sample.Request.Trace, sample.Request.ArrivedAt, formed, batch.Count);
+        }
+    }
+
+    /// <summary>One span per request of the batch (its samples share it) for a stage or head that ran on the batch's first <paramref name="rows"/>.</summary>
+    private static void Trace(List<QueuedSample> batch, string name, long started, long ended, int rows)
+    {
+        if (!ScanActivities.Source.HasListeners()) return;
+        BatchRequest? previous = null;
+        for (var i = 0; i < rows; i++)
+        {
+            var request = batch[i].Request;
+            // Samples of one request are usually next to each other; a request seen again is simply skipped.
+            if (ReferenceEquals(request, previous)) continue;
+            previous = request;
+            if (batch.FindIndex(0, i, s => ReferenceEquals(s.Request, request)) >= 0) continue;
+            ScanActivities.Record(name, request.Trace, started, ended, rows);
         }
     }
 

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using OpenTelemetry.Trace;
+using ScanService.Api.Tests.Rest;
+using ScanService.Core.Diagnostics;
+using static ScanService.Api.Tests.Rest.RestCalls;
+
+namespace ScanService.Api.Tests.Tracing;
+
+/// <summary>Traces, when turned on: a request's span with decoding, the queue wait and every stage and head it ran under it.</summary>
+public sealed class TracingTests
+{
+    private static (ScanApiFactory Factory, List<Activity> Spans) Traced(bool batching)
+    {
+        var spans = new List<Activity>();
+        var factory = new ScanApiFactory()
+            .With("Tracing:Enabled", "true")
+            // Nothing listens there: the OTLP exporter's failures stay in the background, the in-memory one records.
+            .With("Tracing:OtlpEndpoint", "http://127.0.0.1:9")
+            .With("Batching:Enabled", batching ? "true" : "false");
+        factory.AddServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        return (factory, spans);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_full_depth_request_has_decoding_and_every_stage_and_its_head_under_its_own_span(bool batching)
+    {
+        var (factory, spans) = Traced(batching);
+        using var _ = factory;
+        using var client = factory.CreateClient();
+
+        var answer = await client.ClassifyAsync(FashionMnistImages.Png(0), "?fullDepth=true");
+        var exits = answer.ExitCount;
+
+        Activity request;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            lock (spans) request = spans.FirstOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal))!;
+            if (request is not null || DateTime.UtcNow > deadline) break;
+            await Task.Delay(20);
+        }
+        lock (spans) Assert.True(request is not null, $"no request span among {spans.Count}: {string.Join(", ", spans.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
+        List<Activity> mine;
+        lock (spans) mine = spans.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
+        var names = mine.Select(s => s.DisplayName).ToHashSet();
+        Assert.Contains(ScanActivities.Decode, names);
+        for (var k = 1; k <= exits; k++) Assert.Contains(ScanActivities.Stage(k), names);
+        // Full depth runs only the last exit's head.
+        Assert.Contains(ScanActivities.ExitHead(exits), names);
+        Assert.DoesNotContain(ScanActivities.ExitHead(1), names);
+        if (batching) Assert.Contains(ScanActivities.QueueWait, names);
+        Assert.All(mine, s => Assert.True(s.StartTimeUtc >= request.StartTimeUtc.AddMilliseconds(-1) && s.Duration >= TimeSpan.Zero, $"{s.DisplayName} lies outside its request"));
+        // Stages run in order.
+        var stages = Enumerable.Range(1, exits).Select(k => mine.Single(s => s.DisplayName == ScanActivities.Stage(k))).ToList();
+        for (var k = 1; k < stages.Count; k++) Assert.True(stages[k].StartTimeUtc >= stages[k - 1].StartTimeUtc);
+    }
+}
