@@ -3,7 +3,7 @@ using System.Text.Json;
 using ScanService.Core.Bundle;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
 using static TorchSharp.torch;

@@ -3,7 +3,7 @@ using ScanService.Core.Preprocessing;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
 using ScanService.Training.Model;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using ScanService.Training.Tuning;
 
 namespace ScanService.Training.Cli;

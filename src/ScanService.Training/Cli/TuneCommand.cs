@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using ScanService.Training.Tuning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;

@@ -1,7 +1,7 @@
 using ScanService.Core.Preprocessing;
 using ScanService.Training.Data;
 
-namespace ScanService.Training.Tests.Training;
+namespace ScanService.Training.Tests.Learning;
 
 /// <summary>A few hundred real Fashion-MNIST images, loaded once for the tests that train.</summary>
 public static class SmallRealData
