@@ -4,6 +4,7 @@ using ScanService.Benchmarks;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
+using ScanService.Datasets;
 
 var root = RepositoryRoot();
 var quick = new Option<bool>("--quick") { Description = "smoke run of a minute or two: 2,000 images, 1.5 s per row, 1 and 16 clients" };
@@ -18,7 +19,7 @@ var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching:
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
 var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
 var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
-var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => TestSet.DefaultFolder };
+var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
 var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => DefaultService(root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
 var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
@@ -67,7 +68,7 @@ try
 {
     return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or BundleValidationException or TimeoutException or InvalidOperationException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DatasetException or BundleValidationException or TimeoutException or InvalidOperationException)
 {
     // Expected failures get one clear line; anything else keeps its stack trace.
     Console.Error.WriteLine($"error: {e.Message}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using System.Text.Json;
+using ScanService.Datasets;
 using ScanService.Soak;
 
 var root = RepositoryRoot();
@@ -56,7 +57,7 @@ try
 {
     return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or TimeoutException or InvalidOperationException or HttpRequestException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DatasetException or TimeoutException or InvalidOperationException or HttpRequestException)
 {
     // The soak could not start or take its references: one clear line, and a status apart from a failed soak's.
     Console.Error.WriteLine($"error: {e.Message}");

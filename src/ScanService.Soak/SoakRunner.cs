@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Grpc.Net.Client;
+using ScanService.Datasets;
 
 namespace ScanService.Soak;
 
@@ -34,7 +35,7 @@ public static class SoakRunner
 
             var (model, operatingPoints, exitCount) = await ReadModelAsync(client, cancellationToken);
             var profiles = OptionProfile.For(operatingPoints, exitCount);
-            var images = TestImages.LoadPngs(settings.ImagesFile, settings.Images);
+            var images = IdxFile.ReadImages(settings.ImagesFile).Pngs(settings.Images);
             log($"model {model}: {exitCount} exits, operating points {string.Join(", ", operatingPoints)}; {images.Count} images x {profiles.Count} profiles");
 
             var referenceTimer = Stopwatch.StartNew();

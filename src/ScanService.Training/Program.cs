@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ScanService.Core.Bundle;
 using ScanService.Training.Cli;
+using ScanService.Datasets;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
 using ScanService.Training.Learning;
