@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Grpc.Net.Client;
 using ScanService.Datasets;
+using ScanService.Launcher;
 
 namespace ScanService.Soak;
 
@@ -24,9 +25,9 @@ public static class SoakRunner
             {
                 log($"starting {settings.ServiceDll}");
                 service = await ServiceProcess.StartAsync(settings.ServiceDll!, settings.BundlePath, settings.ServiceSettings, settings.ReadyTimeout);
-                log($"service {service.Id} ready: REST {service.Http}, gRPC {service.Grpc}");
+                log($"service {service.Id} ready: REST {service.Rest}, gRPC {service.Grpc}");
             }
-            var http = settings.Url ?? service!.Http;
+            var http = settings.Url ?? service!.Rest;
             var grpc = settings.GrpcUrl ?? service!.Grpc;
             var pid = service?.Id ?? settings.Pid;
 

@@ -3,6 +3,7 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ScanService.Api.Tests.Metrics;
 using ScanService.Api.Tests.Rest;
+using ScanService.Launcher;
 using ScanService.TestSupport;
 using static ScanService.Api.Tests.Rest.RestCalls;
 
@@ -102,7 +103,7 @@ public sealed class ServiceStartTests
         var elsewhere = Directory.CreateTempSubdirectory("scan-elsewhere-");
         try
         {
-            using var service = await ServiceProcess.StartAsync(workingDirectory: elsewhere.FullName, passContentRoot: false);
+            using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle, workingDirectory: elsewhere.FullName, passContentRoot: false);
 
             // Only appsettings.json makes the gRPC endpoint HTTP/2-only, which a cleartext gRPC client needs.
             using var channel = GrpcChannel.ForAddress(service.Grpc);
@@ -120,7 +121,7 @@ public sealed class ServiceStartTests
     {
         if (ScanService.Core.Inference.OnnxRuntimeHost.MissingCudaLibrary() is null) return; // a CUDA machine: nothing to check here
 
-        using var service = await ServiceProcess.StartAsync(executionProvider: "Auto");
+        using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle, executionProvider: "Auto");
 
         var lines = service.Output.Split('\n');
         // ONNX Runtime's error lines start "[E:", ASP.NET Core's console logger writes "fail:".

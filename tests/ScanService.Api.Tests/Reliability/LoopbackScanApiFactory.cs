@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using ScanService.Launcher;
 
 namespace ScanService.Api.Tests.Reliability;
 
@@ -8,9 +7,7 @@ public class LoopbackScanApiFactory : ScanApiFactory
 {
     public LoopbackScanApiFactory()
     {
-        var rest = FreePort();
-        var grpc = FreePort();
-        while (grpc == rest) grpc = FreePort();
+        var (rest, grpc) = LoopbackPort.FreePair();
         Rest = new Uri($"http://127.0.0.1:{rest}");
         Grpc = new Uri($"http://127.0.0.1:{grpc}");
         With("Kestrel:Endpoints:Http:Url", Rest.ToString());
@@ -22,11 +19,4 @@ public class LoopbackScanApiFactory : ScanApiFactory
 
     public Uri Rest { get; }
     public Uri Grpc { get; }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
