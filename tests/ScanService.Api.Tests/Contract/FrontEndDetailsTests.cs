@@ -3,7 +3,6 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ScanService.Api.Tests.Metrics;
 using ScanService.Api.Tests.Rest;
-using ScanService.Launcher;
 using ScanService.TestSupport;
 using static ScanService.Api.Tests.Rest.RestCalls;
 

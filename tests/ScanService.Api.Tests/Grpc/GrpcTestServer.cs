@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
-using ScanService.Launcher;
 
 namespace ScanService.Api.Tests.Grpc;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ScanService.Launcher;
 
 namespace ScanService.Api.Tests.Launcher;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ScanService.Launcher;
 using Xunit.Abstractions;
 using static ScanService.Api.Tests.Rest.RestCalls;
 

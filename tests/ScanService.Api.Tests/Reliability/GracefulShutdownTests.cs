@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
-using ScanService.Launcher;
 using Xunit.Abstractions;
 using static ScanService.Api.Tests.Rest.RestCalls;
 

@@ -1,5 +1,3 @@
-using ScanService.Launcher;
-
 namespace ScanService.Api.Tests.Reliability;
 
 /// <summary>The service on real Kestrel: REST on an HTTP/1.1 loopback port, gRPC on an HTTP/2-only one.</summary>

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using ScanService.Launcher;
 using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
