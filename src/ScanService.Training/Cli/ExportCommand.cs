@@ -2,7 +2,6 @@ using System.CommandLine;
 using ScanService.Core.Bundle;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
-using ScanService.Training.Learning;
 using ScanService.Training.Tuning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
@@ -14,8 +13,7 @@ public static class ExportCommand
 {
     public static Command Create()
     {
-        var run = TrainedRun.RunOption();
-        var weights = TrainedRun.WeightsOption();
+        var trainedRun = new RunOptions();
         var output = new Option<string>("--out") { Description = "bundle folder to write (replaced only once the new bundle passes its checks)", Required = true };
         var name = Make("--name", "model name in the manifest", "fashion-mnist-scan");
         var version = Make("--version", "model version in the manifest", "1.0.0");
@@ -23,10 +21,11 @@ public static class ExportCommand
         var tolerance = Make("--tolerance", "largest absolute difference allowed between TorchSharp and ONNX Runtime", ParityCheck.DefaultTolerance);
         var note = Optional<string>("--command-note", "a line recorded in the manifest's training commands (how the run was made)");
         var command = new Command("export", "Write a model bundle (one ONNX graph per stage, attention module and classifier, the monolithic graph, manifest.json) and prove it equal to TorchSharp");
-        foreach (var option in new Option[] { run, weights, output, name, version, points, tolerance, note }) command.Options.Add(option);
+        trainedRun.AddTo(command);
+        foreach (var option in new Option[] { output, name, version, points, tolerance, note }) command.Options.Add(option);
         command.SetAction(r =>
         {
-            var trained = TrainedRun.Load(r.GetValue(run)!, r.GetValue(weights)!);
+            var trained = trainedRun.Load(r);
             var pointsPath = r.GetValue(points) ?? Path.Combine(trained.Folder.Root, "tuning", OperatingPointsFile.FileName);
             OperatingPointsFile? tuned = null;
             if (File.Exists(pointsPath))

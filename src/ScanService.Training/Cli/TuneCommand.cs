@@ -10,8 +10,7 @@ public static class TuneCommand
 {
     public static Command Create()
     {
-        var run = TrainedRun.RunOption();
-        var weights = TrainedRun.WeightsOption();
+        var trainedRun = new RunOptions();
         var population = Make("--population", "genetic algorithm: population size", 64);
         var generations = Make("--generations", "genetic algorithm: generations", 100);
         var crossover = Make("--crossover-rate", "genetic algorithm: crossover rate", 0.9);
@@ -21,10 +20,11 @@ public static class TuneCommand
         var balanced = Make("--balanced-tolerance", "balanced: the cheapest point within this many accuracy points of full depth", 0.5);
         var fast = Make("--fast-tolerance", "fast: the cheapest point within this many accuracy points of full depth", 2.0);
         var command = new Command("tune", "Search per-exit thresholds with a genetic algorithm on the validation split and choose operating points");
-        foreach (var option in new Option[] { run, weights, population, generations, crossover, mutation, sigma, seed, balanced, fast }) command.Options.Add(option);
+        trainedRun.AddTo(command);
+        foreach (var option in new Option[] { population, generations, crossover, mutation, sigma, seed, balanced, fast }) command.Options.Add(option);
         command.SetAction(r =>
         {
-            var trained = TrainedRun.Load(r.GetValue(run)!, r.GetValue(weights)!);
+            var trained = trainedRun.Load(r);
             if (!trained.Network.Architecture.EarlyExits) throw new ArgumentException("the plain baseline has one exit: nothing to tune");
             var options = new TuningOptions
             {
