@@ -52,7 +52,11 @@ public sealed class ChildProcess : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"{name} exited with {_process.ExitCode} before it was ready:\n{Output}");
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // the last lines it wrote: once exited, this returns when both pipes are drained
+                throw new InvalidOperationException($"{name} exited with {_process.ExitCode} before it was ready:\n{Output}");
+            }
             try
             {
                 using var response = await client.GetAsync(probe);
