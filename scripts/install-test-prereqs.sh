@@ -3,6 +3,8 @@
 #  - a libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107's native library needs GCC 13+);
 #    on Debian 12 it comes from Debian 13 ("trixie") pinned at low priority, so nothing else upgrades;
 #  - the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist);
+#  - DejaVu Sans (Debian package fonts-dejavu-core): the trainer's figures are drawn with it (SkiaSharp's Linux build
+#    lists no system fonts, so the font file is loaded by path);
 #  - Prometheus and promtool (Debian package prometheus): the metrics tests scrape the service with a real one, and
 #    the alert rules' unit tests run in promtool;
 #  - kubectl with kustomize v5 (Debian package kubernetes-client): the tests build every kustomization in deploy/.
@@ -25,6 +27,10 @@ has_dataset() {
   [[ -f "$DATASET_DIR/train-images-idx3-ubyte.gz" && -f "$DATASET_DIR/t10k-labels-idx1-ubyte.gz" ]]
 }
 
+has_font() {
+  [[ -n "$(find /usr/share/fonts /usr/local/share/fonts -name DejaVuSans.ttf -print -quit 2>/dev/null)" ]]
+}
+
 has_prometheus() {
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
 }
@@ -35,6 +41,7 @@ has_kubectl() {
 
 has_glibcxx_3_4_32 || missing+=("libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer)")
 has_dataset || missing+=("Fashion-MNIST IDX files in $DATASET_DIR (Debian package dataset-fashion-mnist)")
+has_font || missing+=("DejaVu Sans for the trainer's figures (Debian package fonts-dejavu-core)")
 has_prometheus || missing+=("prometheus and promtool (Debian package prometheus)")
 has_kubectl || missing+=("kubectl with kustomize v5 or newer (Debian package kubernetes-client from Debian 13; Debian 12's 1.20 is too old)")
 
@@ -91,6 +98,11 @@ if ! has_dataset; then
   echo "prerequisites: installing dataset-fashion-mnist"
   apt_update
   apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+if ! has_font; then
+  echo "prerequisites: installing fonts-dejavu-core"
+  apt_update
+  apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
 fi
 if ! has_prometheus; then
   echo "prerequisites: installing prometheus"

@@ -1,4 +1,3 @@
-using ScanService.Soak;
 using System.Diagnostics;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
@@ -7,6 +6,7 @@ using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Evaluation;
 using ScanService.Core.Inference;
+using ScanService.Launcher;
 
 namespace ScanService.Benchmarks;
 
@@ -90,10 +90,10 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         var pngs = testSet.Pngs();
         Console.WriteLine($"Starting the service: {settings.ServiceDll}");
         using var service = await ServiceProcess.StartAsync(settings.ServiceDll, bundlePath: null, settings.ServiceSettings, TimeSpan.FromMinutes(3));
-        Console.WriteLine($"  REST on {service.Http}, gRPC on {service.Grpc}");
+        Console.WriteLine($"  REST on {service.Rest}, gRPC on {service.Grpc}");
         if (settings.Transports.Contains(BenchmarkSettings.Http))
         {
-            using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) }) { BaseAddress = service.Http, Timeout = TimeSpan.FromMinutes(1) };
+            using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) }) { BaseAddress = service.Rest, Timeout = TimeSpan.FromMinutes(1) };
             foreach (var clients in settings.Clients)
             {
                 await RunGroupAsync(new ScenarioGroup($"http-c{clients}", $"HTTP POST /v1/classify (PNG), {clients} client{(clients == 1 ? "" : "s")}", BenchmarkSettings.Http, 1, clients,

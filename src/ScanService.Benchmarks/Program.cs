@@ -1,11 +1,12 @@
 using System.CommandLine;
-using System.Reflection;
 using ScanService.Benchmarks;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
+using ScanService.Datasets;
+using ScanService.Launcher;
 
-var root = RepositoryRoot();
+var root = ServiceBuild.RepositoryRoot();
 var quick = new Option<bool>("--quick") { Description = "smoke run of a minute or two: 2,000 images, 1.5 s per row, 1 and 16 clients" };
 var output = new Option<string>("--out") { Description = "folder for benchmark.md and benchmark.json", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
 var limit = new Option<int?>("--limit") { Description = "use the first N test images (default 10000; 2000 with --quick)" };
@@ -18,8 +19,8 @@ var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching:
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
 var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
 var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
-var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => TestSet.DefaultFolder };
-var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => DefaultService(root) };
+var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
+var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(BenchmarkSettings).Assembly, root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
 var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
 
@@ -67,24 +68,9 @@ try
 {
     return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or BundleValidationException or TimeoutException or InvalidOperationException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DatasetException or BundleValidationException or TimeoutException or InvalidOperationException)
 {
     // Expected failures get one clear line; anything else keeps its stack trace.
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
-}
-
-static string RepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "ScanService.sln"))) return dir.FullName;
-    return Directory.GetCurrentDirectory();
-}
-
-// The service built in the same configuration as this tool (dotnet run -c Release builds both).
-static string DefaultService(string root)
-{
-    var configuration = typeof(BenchmarkSettings).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
-    return Path.Combine(root, "src", "ScanService.Api", "bin", configuration, "net10.0", "ScanService.Api.dll");
 }

@@ -1,14 +1,15 @@
 using System.CommandLine;
-using System.Reflection;
 using System.Text.Json;
+using ScanService.Datasets;
+using ScanService.Launcher;
 using ScanService.Soak;
 
-var root = RepositoryRoot();
+var root = ServiceBuild.RepositoryRoot();
 var seconds = new Option<double>("--seconds") { Description = "how long the load runs", DefaultValueFactory = _ => 60 };
 var clients = new Option<int>("--clients") { Description = "concurrent closed-loop clients: half REST, a quarter gRPC unary, a quarter gRPC streams", DefaultValueFactory = _ => 64 };
 var images = new Option<int>("--images") { Description = "Fashion-MNIST test images sent, each with every option profile", DefaultValueFactory = _ => 128 };
 var data = new Option<string>("--data") { Description = "the Fashion-MNIST test images (IDX, gzip or plain)", DefaultValueFactory = _ => SoakSettings.DefaultImages };
-var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start as a child process", DefaultValueFactory = _ => DefaultService(root) };
+var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start as a child process", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(SoakSettings).Assembly, root) };
 var bundle = new Option<string?>("--bundle") { Description = "model bundle the started service serves (default: its own)" };
 var set = new Option<string[]>("--set") { Description = "configuration of the started service, key=value (e.g. Batching:QueueCapacity=64)", AllowMultipleArgumentsPerToken = true };
 var url = new Option<string?>("--url") { Description = "REST address of a service already running: start nothing" };
@@ -56,7 +57,7 @@ try
 {
     return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or TimeoutException or InvalidOperationException or HttpRequestException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DatasetException or TimeoutException or InvalidOperationException or HttpRequestException)
 {
     // The soak could not start or take its references: one clear line, and a status apart from a failed soak's.
     Console.Error.WriteLine($"error: {e.Message}");
@@ -72,18 +73,3 @@ static Uri? Address(string? text, string option) =>
     text is null ? null
     : Uri.TryCreate(text, UriKind.Absolute, out var address) && address.Scheme is "http" or "https" ? address
     : throw new ArgumentException($"{option} takes an absolute http(s) address, got '{text}'");
-
-static string RepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "ScanService.sln"))) return dir.FullName;
-    return Directory.GetCurrentDirectory();
-}
-
-// The service built in the same configuration as this tool (dotnet run -c Release builds both).
-static string DefaultService(string root)
-{
-    var configuration = typeof(SoakSettings).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
-    return Path.Combine(root, "src", "ScanService.Api", "bin", configuration, "net10.0", "ScanService.Api.dll");
-}

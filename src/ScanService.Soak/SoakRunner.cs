@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Grpc.Net.Client;
+using ScanService.Datasets;
+using ScanService.Launcher;
 
 namespace ScanService.Soak;
 
@@ -23,9 +25,9 @@ public static class SoakRunner
             {
                 log($"starting {settings.ServiceDll}");
                 service = await ServiceProcess.StartAsync(settings.ServiceDll!, settings.BundlePath, settings.ServiceSettings, settings.ReadyTimeout);
-                log($"service {service.Id} ready: REST {service.Http}, gRPC {service.Grpc}");
+                log($"service {service.Id} ready: REST {service.Rest}, gRPC {service.Grpc}");
             }
-            var http = settings.Url ?? service!.Http;
+            var http = settings.Url ?? service!.Rest;
             var grpc = settings.GrpcUrl ?? service!.Grpc;
             var pid = service?.Id ?? settings.Pid;
 
@@ -34,7 +36,7 @@ public static class SoakRunner
 
             var (model, operatingPoints, exitCount) = await ReadModelAsync(client, cancellationToken);
             var profiles = OptionProfile.For(operatingPoints, exitCount);
-            var images = TestImages.LoadPngs(settings.ImagesFile, settings.Images);
+            var images = IdxFile.ReadImages(settings.ImagesFile).Pngs(settings.Images);
             log($"model {model}: {exitCount} exits, operating points {string.Join(", ", operatingPoints)}; {images.Count} images x {profiles.Count} profiles");
 
             var referenceTimer = Stopwatch.StartNew();

@@ -1,9 +1,11 @@
+using ScanService.Datasets;
+
 namespace ScanService.Soak;
 
 /// <summary>What one soak run does: against which service, for how long, with how many clients and images.</summary>
 public sealed record SoakSettings
 {
-    public const string DefaultImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+    public const string DefaultImages = FashionMnist.DefaultTestImagesFile;
 
     /// <summary>The built ScanService.Api.dll to start as a child process; ignored when <see cref="Url"/> is given.</summary>
     public string? ServiceDll { get; init; }

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using ScanService.Core.Bundle;
 using ScanService.Training.Cli;
+using ScanService.Datasets;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 
 var root = new RootCommand("scan-train: train SCAN early-exit networks, evaluate every exit, tune exit thresholds, export model bundles")
 {

@@ -4,7 +4,7 @@ using ScanService.Api.Grpc.V1;
 namespace ScanService.Benchmarks.Targets;
 
 /// <summary>Unary scan.v1.ClassificationService/Classify with one PNG per call, all clients on one HTTP/2 channel.</summary>
-public sealed class GrpcTarget(ClassificationService.ClassificationServiceClient client, ServingMode mode, byte[][] pngs) : IClassifyTarget
+public sealed class GrpcTarget(ClassificationService.ClassificationServiceClient client, ServingMode mode, IReadOnlyList<byte[]> pngs) : IClassifyTarget
 {
     private readonly ByteString[] _images = pngs.Select(ByteString.CopyFrom).ToArray();
     private readonly ClassifyOptions _options = mode.GrpcOptions;

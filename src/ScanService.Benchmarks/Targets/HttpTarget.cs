@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace ScanService.Benchmarks.Targets;
 
 /// <summary>POST /v1/classify with one PNG per request, as an ordinary REST client would.</summary>
-public sealed class HttpTarget(HttpClient client, ServingMode mode, byte[][] pngs) : IClassifyTarget
+public sealed class HttpTarget(HttpClient client, ServingMode mode, IReadOnlyList<byte[]> pngs) : IClassifyTarget
 {
     private static readonly MediaTypeHeaderValue Png = new("image/png");
     private readonly string _path = "/v1/classify?" + mode.Query;

@@ -3,7 +3,7 @@ using ScanService.Core.Bundle;
 using ScanService.Core.Evaluation;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using Spectre.Console;
 
 namespace ScanService.Training.Cli;

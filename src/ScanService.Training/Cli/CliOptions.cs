@@ -38,4 +38,19 @@ public static class CliOptions
             ValidationSeed = r.GetValue(ValidationSeed),
         };
     }
+
+    /// <summary>--run and --weights: the trained run a command reads (tune, export), and which of its weights.</summary>
+    public sealed class RunOptions
+    {
+        public Option<string> Run { get; } = new("--run") { Description = "run folder written by train", Required = true };
+        public Option<string> Weights { get; } = TrainedRun.WeightsOption();
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Run);
+            command.Options.Add(Weights);
+        }
+
+        public TrainedRun Load(ParseResult r) => TrainedRun.Load(r.GetValue(Run)!, r.GetValue(Weights)!);
+    }
 }

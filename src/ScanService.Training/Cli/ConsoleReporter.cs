@@ -1,4 +1,4 @@
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using Spectre.Console;
 
 namespace ScanService.Training.Cli;

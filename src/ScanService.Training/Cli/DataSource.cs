@@ -1,5 +1,6 @@
 using ScanService.Core.Bundle;
 using ScanService.Core.Preprocessing;
+using ScanService.Datasets;
 using ScanService.Training.Data;
 
 namespace ScanService.Training.Cli;
@@ -24,8 +25,8 @@ public sealed record DataSource
     /// <summary>Loads the train and test sets; the folder each comes from is reported in any error.</summary>
     public TrainTestSets Load() => Dataset switch
     {
-        "fashion-mnist" => FashionMnist.Load(Directory ?? FashionMnist.DefaultDirectory),
-        "mnist" => Mnist.Load(Directory ?? throw new ArgumentException("--data-dir is required for mnist")),
+        "fashion-mnist" => IdxDataset.LoadFashionMnist(Directory ?? FashionMnist.DefaultDirectory),
+        "mnist" => IdxDataset.LoadMnist(Directory ?? throw new ArgumentException("--data-dir is required for mnist")),
         "cifar10" => Cifar10.Load(Directory ?? throw new ArgumentException("--data-dir is required for cifar10")),
         "cifar100" => Cifar100.Load(Directory ?? throw new ArgumentException("--data-dir is required for cifar100")),
         "folder" => ImageFolder.Load(

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ScanService.Core.Bundle;
 using ScanService.Training.Export;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
 

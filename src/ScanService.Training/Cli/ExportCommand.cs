@@ -1,41 +1,35 @@
 using System.CommandLine;
-using System.Text.Json;
 using ScanService.Core.Bundle;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
-using ScanService.Training.Training;
+using ScanService.Training.Tuning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
 using static TorchSharp.torch;
 
 namespace ScanService.Training.Cli;
 
-/// <summary>The operating points `tune` writes and `export` reads.</summary>
-public sealed record OperatingPointsFile(IReadOnlyList<OperatingPoint> OperatingPoints, string DefaultOperatingPoint);
-
 public static class ExportCommand
 {
-    public const string OperatingPointsFileName = "operating-points.json";
-
     public static Command Create()
     {
-        var run = TrainedRun.RunOption();
-        var weights = TrainedRun.WeightsOption();
+        var trainedRun = new RunOptions();
         var output = new Option<string>("--out") { Description = "bundle folder to write (replaced only once the new bundle passes its checks)", Required = true };
         var name = Make("--name", "model name in the manifest", "fashion-mnist-scan");
         var version = Make("--version", "model version in the manifest", "1.0.0");
-        var points = Optional<string>("--operating-points", $"operating points from tune (default: <run>/tuning/{OperatingPointsFileName} when present)");
+        var points = Optional<string>("--operating-points", $"operating points from tune (default: <run>/tuning/{OperatingPointsFile.FileName} when present)");
         var tolerance = Make("--tolerance", "largest absolute difference allowed between TorchSharp and ONNX Runtime", ParityCheck.DefaultTolerance);
         var note = Optional<string>("--command-note", "a line recorded in the manifest's training commands (how the run was made)");
         var command = new Command("export", "Write a model bundle (one ONNX graph per stage, attention module and classifier, the monolithic graph, manifest.json) and prove it equal to TorchSharp");
-        foreach (var option in new Option[] { run, weights, output, name, version, points, tolerance, note }) command.Options.Add(option);
+        trainedRun.AddTo(command);
+        foreach (var option in new Option[] { output, name, version, points, tolerance, note }) command.Options.Add(option);
         command.SetAction(r =>
         {
-            var trained = TrainedRun.Load(r.GetValue(run)!, r.GetValue(weights)!);
-            var pointsPath = r.GetValue(points) ?? Path.Combine(trained.Folder.Root, "tuning", OperatingPointsFileName);
+            var trained = trainedRun.Load(r);
+            var pointsPath = r.GetValue(points) ?? Path.Combine(trained.Folder.Root, "tuning", OperatingPointsFile.FileName);
             OperatingPointsFile? tuned = null;
             if (File.Exists(pointsPath))
-                tuned = JsonSerializer.Deserialize<OperatingPointsFile>(File.ReadAllText(pointsPath), RunFolder.Json);
+                tuned = OperatingPointsFile.Load(pointsPath);
             else if (r.GetValue(points) is not null)
                 throw new FileNotFoundException($"operating points file '{pointsPath}' does not exist");
             else
@@ -78,8 +72,7 @@ public static class ExportCommand
             Labels = record.Data.Labels,
             Mean = record.Data.Mean,
             Std = record.Data.Std,
-            OperatingPoints = tuned?.OperatingPoints ?? [],
-            DefaultOperatingPoint = tuned?.DefaultOperatingPoint,
+            OperatingPoints = tuned,
             ParityInput = parityInput,
             ParityTolerance = tolerance,
             Training = new TrainingRecord

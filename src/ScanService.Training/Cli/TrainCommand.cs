@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ScanService.Training.Data;
 using ScanService.Training.Model;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
 

@@ -3,7 +3,7 @@ using ScanService.Core.Preprocessing;
 using ScanService.Training.Data;
 using ScanService.Training.Export;
 using ScanService.Training.Model;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using ScanService.Training.Tuning;
 
 namespace ScanService.Training.Cli;
@@ -19,7 +19,6 @@ public sealed class TrainedRun
     public required ImageDataset Validation { get; init; }
     public required ImageDataset Test { get; init; }
 
-    public static Option<string> RunOption() => new("--run") { Description = "run folder written by train", Required = true };
     public static Option<string> WeightsOption() => CliOptions.Make("--weights", "best (by validation accuracy of the deepest exit) or last (the last checkpoint)", "best");
 
     public static TrainedRun Load(string runDirectory, string weights)

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
-using ScanService.Training.Training;
 using ScanService.Training.Tuning;
 using Spectre.Console;
 using static ScanService.Training.Cli.CliOptions;
@@ -12,8 +10,7 @@ public static class TuneCommand
 {
     public static Command Create()
     {
-        var run = TrainedRun.RunOption();
-        var weights = TrainedRun.WeightsOption();
+        var trainedRun = new RunOptions();
         var population = Make("--population", "genetic algorithm: population size", 64);
         var generations = Make("--generations", "genetic algorithm: generations", 100);
         var crossover = Make("--crossover-rate", "genetic algorithm: crossover rate", 0.9);
@@ -23,10 +20,11 @@ public static class TuneCommand
         var balanced = Make("--balanced-tolerance", "balanced: the cheapest point within this many accuracy points of full depth", 0.5);
         var fast = Make("--fast-tolerance", "fast: the cheapest point within this many accuracy points of full depth", 2.0);
         var command = new Command("tune", "Search per-exit thresholds with a genetic algorithm on the validation split and choose operating points");
-        foreach (var option in new Option[] { run, weights, population, generations, crossover, mutation, sigma, seed, balanced, fast }) command.Options.Add(option);
+        trainedRun.AddTo(command);
+        foreach (var option in new Option[] { population, generations, crossover, mutation, sigma, seed, balanced, fast }) command.Options.Add(option);
         command.SetAction(r =>
         {
-            var trained = TrainedRun.Load(r.GetValue(run)!, r.GetValue(weights)!);
+            var trained = trainedRun.Load(r);
             if (!trained.Network.Architecture.EarlyExits) throw new ArgumentException("the plain baseline has one exit: nothing to tune");
             var options = new TuningOptions
             {
@@ -59,9 +57,8 @@ public static class TuneCommand
 
         // The test split only checks the chosen points; nothing is chosen on it.
         var test = trained.Outputs(trained.Test, out _);
-        var points = OperatingPointSelector.ToManifest(result.OperatingPoints, test);
-        File.WriteAllText(Path.Combine(folder, ExportCommand.OperatingPointsFileName),
-            JsonSerializer.Serialize(new OperatingPointsFile(points, result.DefaultOperatingPoint), RunFolder.Json));
+        var chosen = OperatingPointsFile.From(result, test);
+        chosen.Save(Path.Combine(folder, OperatingPointsFile.FileName));
 
         var report = TuningReport.Create(result);
         File.WriteAllText(Path.Combine(folder, "report.md"), report.ToMarkdown() + TestSection(result, test));
@@ -72,13 +69,13 @@ public static class TuneCommand
         File.WriteAllText(Path.Combine(folder, "attention-maps.svg"), SvgPlots.AttentionGrid(AttentionSamples(trained)));
 
         var table = new Table().AddColumns("operating point", "thresholds", "validation accuracy", "relative cost", "test accuracy", "test relative cost", "test share per exit");
-        foreach (var p in points)
+        foreach (var p in chosen.OperatingPoints)
             table.AddRow(p.Name, string.Join(" ", p.Thresholds.Select(t => t.ToString("F3"))), $"{p.ValidationAccuracy:P2}", $"{p.RelativeCost:F3}",
                 $"{p.TestAccuracy:P2}", $"{p.TestRelativeCost:F3}", string.Join(" ", (p.TestExitShares ?? []).Select(s => s.ToString("P1"))));
         var full = EarlyExitSimulator.Simulate(test, EarlyExitSimulator.OnlyExit(test.ExitCount - 1, test.ExitCount));
         table.AddRow("full depth (exit 4)", "", $"{result.FullDepth.Accuracy:P2}", $"{result.FullDepth.RelativeCost:F3}", $"{full.Accuracy:P2}", $"{full.RelativeCost:F3}", "");
         AnsiConsole.Write(table);
-        Console.WriteLine($"report, plots and {ExportCommand.OperatingPointsFileName} in {folder}; default operating point {result.DefaultOperatingPoint}");
+        Console.WriteLine($"report, plots and {OperatingPointsFile.FileName} in {folder}; default operating point {result.DefaultOperatingPoint}");
         return 0;
     }
 

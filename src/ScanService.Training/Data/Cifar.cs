@@ -1,3 +1,5 @@
+using ScanService.Datasets;
+
 namespace ScanService.Training.Data;
 
 /// <summary>

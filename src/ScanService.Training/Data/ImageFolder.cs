@@ -1,4 +1,5 @@
 using ScanService.Core.Preprocessing;
+using ScanService.Datasets;
 
 namespace ScanService.Training.Data;
 

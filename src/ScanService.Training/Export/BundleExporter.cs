@@ -1,6 +1,7 @@
 using Onnx;
 using ScanService.Core.Bundle;
 using ScanService.Training.Model;
+using ScanService.Training.Tuning;
 using static TorchSharp.torch;
 
 namespace ScanService.Training.Export;
@@ -14,8 +15,8 @@ public sealed record ExportRequest
     public required IReadOnlyList<float> Mean { get; init; }
     public required IReadOnlyList<float> Std { get; init; }
     public ResizeMode Resize { get; init; } = ResizeMode.Stretch;
-    public IReadOnlyList<OperatingPoint> OperatingPoints { get; init; } = [];
-    public string? DefaultOperatingPoint { get; init; }
+    /// <summary>What <c>tune</c> chose; none: the bundle answers at full depth until tuned.</summary>
+    public OperatingPointsFile? OperatingPoints { get; init; }
     public TrainingRecord? Training { get; init; }
     /// <summary>Inputs for the parity check (N×C×H×W); random normal inputs of batch 1 and 7 are always added.</summary>
     public Tensor? ParityInput { get; init; }
@@ -77,11 +78,10 @@ public static class BundleExporter
                 Stages = graphs.StageSpecs(),
                 Exits = graphs.ExitSpecs(),
                 Monolithic = graphs.Monolithic.Spec,
-                OperatingPoints = request.OperatingPoints,
-                DefaultOperatingPoint = request.DefaultOperatingPoint,
                 Training = (request.Training ?? new TrainingRecord()) with { Architecture = a.Describe() },
                 Files = files,
             };
+            if (request.OperatingPoints is { } tuned) manifest = tuned.ApplyTo(manifest);
             ModelBundle.Validate(manifest);
             File.WriteAllText(Path.Combine(staging, ModelManifest.FileName), manifest.ToJson());
 

@@ -129,13 +129,4 @@ public static class OperatingPointSelector
             NamedOperatingPoint.From(OperatingPointOptions.Accurate, Cheapest(0)),
         ];
     }
-
-    public static IReadOnlyList<OperatingPoint> ToManifest(IEnumerable<NamedOperatingPoint> points, ExitOutputs? test = null)
-    {
-        ArgumentNullException.ThrowIfNull(points);
-        var list = new List<OperatingPoint>();
-        foreach (NamedOperatingPoint p in points)
-            list.Add(p.ToManifest(test));
-        return list;
-    }
 }

@@ -1,177 +1,59 @@
 using System.Globalization;
-using System.Xml.Linq;
+using ScottPlot;
 
 namespace ScanService.Training.Tuning;
 
-/// <summary>A 2-D map of values in [0, 1], row-major (an image or an attention map).</summary>
-public sealed record HeatMap
-{
-    public HeatMap(int height, int width, float[] values)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        ArgumentNullException.ThrowIfNull(values);
-        if (values.Length != height * width)
-            throw new ArgumentException($"Expected {height * width} values for {height}x{width}, got {values.Length}.", nameof(values));
-        Height = height;
-        Width = width;
-        Values = values;
-    }
-
-    public int Height { get; }
-    public int Width { get; }
-    public float[] Values { get; }
-
-    public float this[int y, int x] => Values[(y * Width) + x];
-
-    public static HeatMap FromRows(float[,] rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        int h = rows.GetLength(0), w = rows.GetLength(1);
-        var values = new float[h * w];
-        for (int y = 0; y < h; y++)
-        {
-            for (int x = 0; x < w; x++)
-                values[(y * w) + x] = rows[y, x];
-        }
-        return new HeatMap(h, w, values);
-    }
-}
-
-/// <summary>One test image and what each attention module made of it (maps averaged over channels).</summary>
-/// <param name="Image">Grey image, values in [0, 1].</param>
-/// <param name="Maps">One map per attention module, values in [0, 1].</param>
-/// <param name="Caption">Optional row caption, e.g. "label: coat, exit 2".</param>
-public sealed record AttentionSample(HeatMap Image, IReadOnlyList<HeatMap> Maps, string? Caption = null);
-
 /// <summary>
-/// Figures for <c>evaluate</c> and <c>tune</c>, written as SVG through System.Xml.Linq so the output is always
-/// well-formed XML. Every data mark carries <c>data-series</c> (and a <c>title</c> tooltip where useful).
+/// The figures <c>tune</c> writes, drawn by ScottPlot and written as SVG. The library lays out titles, axis labels,
+/// tick labels, legends and the colour bar, so none of them overlaps another; names of crowded points go into the
+/// legend rather than beside the points.
 /// </summary>
 public static class SvgPlots
 {
-    private static readonly XNamespace Ns = "http://www.w3.org/2000/svg";
-
-    private const string GaColour = "#d62728";
-    private const string GridColour = "#1f77b4";
-    private const string MsdColour = "#2ca02c";
-    private const string ExitColour = "#9467bd";
-    private const string FullColour = "#000000";
-    private const string OperatingColour = "#ff7f0e";
+    private static readonly Color GaColour = Color.FromHex("#d62728");
+    private static readonly Color GridColour = Color.FromHex("#1f77b4");
+    private static readonly Color MsdColour = Color.FromHex("#2ca02c");
+    private static readonly Color ExitColour = Color.FromHex("#9467bd");
+    private static readonly Color FullColour = Colors.Black;
+    private static readonly Color OperatingColour = Color.FromHex("#ff7f0e");
+    private static readonly MarkerShape[] OperatingShapes = [MarkerShape.OpenCircle, MarkerShape.OpenSquare, MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond];
 
     /// <summary>
-    /// Accuracy against relative cost: GA front, grid sweep and MSDNet curve as lines with a marker per point,
-    /// each single exit and full depth as markers, the named operating points circled and labelled.
+    /// Accuracy against relative cost: GA front, grid sweep and MSDNet curve as lines with a marker per point, each
+    /// single exit and full depth as markers, the named operating points as open markers named in the legend.
     /// </summary>
     public static string AccuracyVsCost(TuningResult result, string title = "Accuracy vs. cost (validation)")
     {
         ArgumentNullException.ThrowIfNull(result);
-        const double width = 820, height = 540, left = 70, right = 200, top = 44, bottom = 60;
-        double pw = width - left - right, ph = height - top - bottom;
+        using var plot = NewPlot(title, "Relative cost (multiply-adds / monolithic graph)", "Validation accuracy (%)");
+        Curve(plot, result.GridSweep, "Shared threshold (grid)", GridColour, 4);
+        Curve(plot, result.MsdNet.Select(m => m.Point), "MSDNet budgeted", MsdColour, 5);
+        Curve(plot, result.GeneticFront.Points, "GA Pareto front", GaColour, result.GeneticFront.Count > 100 ? 4 : 6);
 
-        IReadOnlyList<EvaluatedPoint> ga = result.GeneticFront.Points;
-        IReadOnlyList<EvaluatedPoint> grid = SortedByCost(result.GridSweep);
-        var msdRaw = new List<EvaluatedPoint>(result.MsdNet.Count);
-        foreach (MsdNetBudgetedPoint m in result.MsdNet)
-            msdRaw.Add(m.Point);
-        IReadOnlyList<EvaluatedPoint> msd = SortedByCost(msdRaw);
+        var exits = plot.Add.Markers(result.SingleExits.Select(p => p.RelativeCost).ToArray(), result.SingleExits.Select(p => 100 * p.Accuracy).ToArray(), MarkerShape.FilledSquare, 10, ExitColour);
+        exits.LegendText = "Single exit";
+        // Exit labels below-right of their squares, the full-depth label above-left of its diamond: the deepest exit
+        // alone and full depth sit almost on one spot.
+        for (int k = 0; k < result.SingleExits.Count; k++)
+            Label(plot, $"exit {k + 1}", result.SingleExits[k], ExitColour, Alignment.UpperLeft, 7, 7);
+        var full = plot.Add.Marker(result.FullDepth.RelativeCost, 100 * result.FullDepth.Accuracy, MarkerShape.FilledDiamond, 13, FullColour);
+        full.LegendText = "Full depth (monolithic)";
+        Label(plot, "full depth", result.FullDepth, FullColour, Alignment.LowerRight, -8, -8);
 
-        double maxCost = 0, minAcc = 1, maxAcc = 0;
-        foreach (EvaluatedPoint p in ga.Concat(grid).Concat(msd).Concat(result.SingleExits).Append(result.FullDepth))
-        {
-            maxCost = Math.Max(maxCost, p.RelativeCost);
-            minAcc = Math.Min(minAcc, p.Accuracy);
-            maxAcc = Math.Max(maxAcc, p.Accuracy);
-        }
-        (double xMax, double xStep) = NiceRange(0, maxCost);
-        double yLo = Math.Floor(minAcc * 20) / 20;
-        double yHi = Math.Min(1, Math.Ceiling((maxAcc + 1e-9) * 20) / 20);
-        if (yHi - yLo < 0.05)
-            yLo = Math.Max(0, yHi - 0.05);
-        (_, double yStep) = NiceRange(yLo, yHi);
-
-        double X(double cost) => left + (pw * cost / xMax);
-        double Y(double acc) => top + ph - (ph * (acc - yLo) / (yHi - yLo));
-
-        XElement svg = Root(width, height);
-        svg.Add(Text(width / 2, 24, title, 16, "middle", bold: true));
-        var axes = El("g", ("data-role", "axes"));
-        for (double x = 0; x <= xMax + 1e-9; x += xStep)
-        {
-            axes.Add(Line(X(x), top, X(x), top + ph, "#e0e0e0"));
-            axes.Add(Text(X(x), top + ph + 18, Fmt(x, "0.0#"), 11, "middle"));
-        }
-        for (double y = yLo; y <= yHi + 1e-9; y += yStep)
-        {
-            axes.Add(Line(left, Y(y), left + pw, Y(y), "#e0e0e0"));
-            axes.Add(Text(left - 6, Y(y) + 4, Fmt(100 * y, "0.#"), 11, "end"));
-        }
-        axes.Add(El("rect", ("x", F(left)), ("y", F(top)), ("width", F(pw)), ("height", F(ph)), ("fill", "none"), ("stroke", "#444444")));
-        axes.Add(Text(left + (pw / 2), height - 16, "Relative cost (multiply-adds / monolithic graph)", 12, "middle"));
-        var yLabel = Text(18, top + (ph / 2), "Validation accuracy (%)", 12, "middle");
-        yLabel.SetAttributeValue("transform", $"rotate(-90 18 {F(top + (ph / 2))})");
-        axes.Add(yLabel);
-        svg.Add(axes);
-
-        svg.Add(Series(grid, PointSources.Grid, GridColour, 2.0, X, Y));
-        svg.Add(Series(msd, PointSources.MsdNet, MsdColour, 2.5, X, Y));
-        svg.Add(Series(ga, PointSources.Genetic, GaColour, ga.Count > 100 ? 2.0 : 3.0, X, Y));
-
-        var exits = El("g", ("data-role", "single-exits"));
-        foreach (EvaluatedPoint p in result.SingleExits)
-        {
-            exits.Add(Marker("rect", p, "single-exit", ExitColour, X, Y, 5));
-            exits.Add(Text(X(p.RelativeCost) + 7, Y(p.Accuracy) + 14, p.Source, 10, "start", ExitColour));
-        }
-        svg.Add(exits);
-
-        var full = El("g", ("data-role", "full-depth"));
-        full.Add(Marker("diamond", result.FullDepth, PointSources.FullDepth, FullColour, X, Y, 6));
-        full.Add(Text(X(result.FullDepth.RelativeCost) - 8, Y(result.FullDepth.Accuracy) - 8, "full depth", 10, "end", FullColour));
-        svg.Add(full);
-
-        var ops = El("g", ("data-role", "operating-points"));
-        foreach (NamedOperatingPoint op in result.OperatingPoints)
-        {
-            var c = El("circle", ("cx", F(X(op.RelativeCost))), ("cy", F(Y(op.ValidationAccuracy))), ("r", "7"),
-                ("fill", "none"), ("stroke", OperatingColour), ("stroke-width", "2"), ("data-series", "operating-point"), ("data-name", op.Name));
-            c.Add(El("title", $"{op.Name}: {Fmt(100 * op.ValidationAccuracy, "0.00")} % at cost {Fmt(op.RelativeCost, "0.000")}"));
-            ops.Add(c);
-        }
-        // Operating points crowd near full depth: names that share a point share a label, and labels are stacked
-        // below-right of their points (the dominated, mostly empty side of the front) with a leader line each.
+        // Named points crowd near full depth: names that share a point share a marker, and each marker is named in the legend.
         var groups = result.OperatingPoints.GroupBy(o => (o.RelativeCost, o.ValidationAccuracy)).OrderBy(g => g.Key.RelativeCost).ToList();
         for (int i = 0; i < groups.Count; i++)
         {
-            (double cost, double acc) = groups[i].Key;
-            double px = X(cost), py = Y(acc);
-            double tx = px + 14, ty = Math.Min(top + ph - 6, py + 24 + (16 * i));
-            ops.Add(Line(px, py, tx - 2, ty - 4, OperatingColour, 0.8));
-            ops.Add(Text(tx, ty, string.Join(" = ", groups[i].Select(o => o.Name)), 11, "start", OperatingColour, bold: true));
+            (double cost, double accuracy) = groups[i].Key;
+            var point = plot.Add.Marker(cost, 100 * accuracy, OperatingShapes[i % OperatingShapes.Length], 18, OperatingColour);
+            point.MarkerLineWidth = 2;
+            point.LegendText = $"{string.Join(" = ", groups[i].Select(o => o.Name))}: {Fmt(100 * accuracy, "0.00")} % at {Fmt(cost, "0.000")}";
         }
-        svg.Add(ops);
-
-        var legend = El("g", ("data-role", "legend"));
-        double ly = top + 10;
-        foreach ((string label, string colour, string shape) in new[]
-        {
-            ("GA Pareto front", GaColour, "line"), ("Shared threshold (grid)", GridColour, "line"), ("MSDNet budgeted", MsdColour, "line"),
-            ("Single exit", ExitColour, "square"), ("Full depth (monolithic)", FullColour, "diamond"), ("Operating point", OperatingColour, "ring"),
-        })
-        {
-            double lx = left + pw + 16;
-            legend.Add(shape switch
-            {
-                "line" => Line(lx, ly, lx + 22, ly, colour, 2),
-                "square" => El("rect", ("x", F(lx + 6)), ("y", F(ly - 5)), ("width", "10"), ("height", "10"), ("fill", colour)),
-                "diamond" => El("polygon", ("points", Diamond(lx + 11, ly, 6)), ("fill", colour)),
-                _ => El("circle", ("cx", F(lx + 11)), ("cy", F(ly)), ("r", "6"), ("fill", "none"), ("stroke", colour), ("stroke-width", "2")),
-            });
-            legend.Add(Text(lx + 30, ly + 4, label, 11, "start"));
-            ly += 20;
-        }
-        svg.Add(legend);
-        return Serialise(svg, indent: true);
+        // From zero, as cost is a share of the monolithic graph's; room on the right for the deepest exit's label.
+        double maxCost = result.GridSweep.Concat(result.SingleExits).Append(result.FullDepth).Concat(result.GeneticFront.Points).Max(p => p.RelativeCost);
+        plot.Axes.SetLimitsX(0, maxCost * 1.1);
+        plot.ShowLegend(Edge.Right);
+        return plot.GetSvgXml(960, 560);
     }
 
     /// <summary>Per class, the share of samples answered by each exit as a stacked bar (exit 1 at the bottom).</summary>
@@ -201,53 +83,37 @@ public static class SvgPlots
             totals[c]++;
         }
 
-        const double barWidth = 40, gap = 18, left = 60, right = 130, top = 44, bottom = 110, ph = 300;
-        double pw = (classes * (barWidth + gap)) + gap;
-        double width = left + pw + right, height = top + ph + bottom;
-        double Y(double share) => top + ph - (ph * share);
-
-        XElement svg = Root(width, height);
-        svg.Add(Text(width / 2, 24, title, 16, "middle", bold: true));
-        var axes = El("g", ("data-role", "axes"));
-        for (int pct = 0; pct <= 100; pct += 20)
-        {
-            axes.Add(Line(left, Y(pct / 100.0), left + pw, Y(pct / 100.0), "#e0e0e0"));
-            axes.Add(Text(left - 6, Y(pct / 100.0) + 4, $"{pct.ToString(CultureInfo.InvariantCulture)} %", 11, "end"));
-        }
-        axes.Add(Line(left, top + ph, left + pw, top + ph, "#444444"));
-        svg.Add(axes);
-
-        var bars = El("g", ("data-role", "bars"));
+        using var plot = NewPlot(title, "", "Share of the class's samples (%)");
+        var bars = new List<Bar>();
         for (int c = 0; c < classes; c++)
         {
-            double x = left + gap + (c * (barWidth + gap));
             double below = 0;
             for (int k = 0; k < exitCount; k++)
             {
-                double share = totals[c] == 0 ? 0 : (double)counts[c, k] / totals[c];
-                var seg = El("rect", ("x", F(x)), ("y", F(Y(below + share))), ("width", F(barWidth)), ("height", F(ph * share)),
-                    ("fill", ExitPalette(k, exitCount)), ("data-series", "exit-share"), ("data-class", c.ToString(CultureInfo.InvariantCulture)),
-                    ("data-exit", (k + 1).ToString(CultureInfo.InvariantCulture)));
-                seg.Add(El("title", $"{classNames[c]}: exit {k + 1} {Fmt(100 * share, "0.0")} % ({counts[c, k]} of {totals[c]})"));
-                bars.Add(seg);
+                double share = totals[c] == 0 ? 0 : 100.0 * counts[c, k] / totals[c];
+                bars.Add(new Bar { Position = c, ValueBase = below, Value = below + share, FillColor = ExitPalette(k, exitCount), LineWidth = 0 });
                 below += share;
             }
-            double lx = x + (barWidth / 2), ly = top + ph + 14;
-            var name = Text(lx, ly, classNames[c], 11, "end");
-            name.SetAttributeValue("transform", $"rotate(-40 {F(lx)} {F(ly)})");
-            bars.Add(name);
         }
-        svg.Add(bars);
-
-        var legend = El("g", ("data-role", "legend"));
+        plot.Add.Bars(bars);
         for (int k = 0; k < exitCount; k++)
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"exit {k + 1}", FillColor = ExitPalette(k, exitCount) });
+
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, classes).Select(c => (double)c)], [.. classNames]);
+        LabelStyle ticks = plot.Axes.Bottom.TickLabelStyle;
+        ticks.Rotation = -40;
+        ticks.Alignment = Alignment.MiddleRight;
+        // The axis does not measure rotated labels: it gets the height of the widest name turned by 40 degrees.
+        using (var paint = Paint.NewDisposablePaint())
         {
-            double lx = left + pw + 16, ly = top + 10 + (k * 20);
-            legend.Add(El("rect", ("x", F(lx)), ("y", F(ly - 6)), ("width", "12"), ("height", "12"), ("fill", ExitPalette(k, exitCount))));
-            legend.Add(Text(lx + 18, ly + 4, $"exit {k + 1}", 11, "start"));
+            float widest = ticks.MeasureWidestString([.. classNames], paint).Item2.Length;
+            plot.Axes.Bottom.MinimumSize = (float)((widest * Math.Sin(Math.PI * 40 / 180)) + (ticks.FontSize * Math.Cos(Math.PI * 40 / 180)) + 12);
         }
-        svg.Add(legend);
-        return Serialise(svg, indent: true);
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        plot.Axes.SetLimits(-0.6, classes - 0.4, 0, 100);
+        plot.HideGrid();
+        plot.ShowLegend(Edge.Right);
+        return plot.GetSvgXml(Math.Max(560, 140 + (60 * classes)), 480);
     }
 
     /// <summary>Stacked exit shares per class for the samples of <paramref name="outputs"/> under <paramref name="thresholds"/>.</summary>
@@ -261,171 +127,130 @@ public static class SvgPlots
     }
 
     /// <summary>
-    /// Images in rows; columns: the grey input, then each attention module's map in a perceptual colour scale.
-    /// Every cell is one <c>rect</c> with <c>class="px"</c>.
+    /// Images in rows; columns: the grey input, then each attention module's map in viridis, whose scale the colour
+    /// bar gives. Every panel is one heat map scaled to the same square.
     /// </summary>
     public static string AttentionGrid(IReadOnlyList<AttentionSample> samples, string title = "Attention maps")
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentOutOfRangeException.ThrowIfZero(samples.Count);
-        int columns = 1;
-        bool captions = false;
         foreach (AttentionSample s in samples)
-        {
             ArgumentNullException.ThrowIfNull(s);
-            columns = Math.Max(columns, 1 + s.Maps.Count);
-            captions |= s.Caption is not null;
-        }
+        int columns = samples.Max(s => 1 + s.Maps.Count);
+        bool captions = samples.Any(s => s.Caption is not null);
 
-        const double panel = 112, gap = 10, top = 64, left = 10;
-        double captionWidth = captions ? 150 : 0;
-        double width = left + captionWidth + (columns * (panel + gap));
-        double height = top + (samples.Count * (panel + gap));
-
-        XElement svg = Root(width, height);
-        svg.Add(Text(width / 2, 22, title, 16, "middle", bold: true));
-        for (int c = 0; c < columns; c++)
-        {
-            string header = c == 0 ? "input" : $"attention {c}";
-            svg.Add(Text(left + captionWidth + (c * (panel + gap)) + (panel / 2), top - 10, header, 12, "middle"));
-        }
+        // One unit is one panel's side; panels are 112 px apart by 10, as the figure is sized below.
+        const double gap = 10.0 / 112, captionWidth = 150.0 / 112;
+        double step = 1 + gap;
+        using var plot = new Plot();
+        plot.Font.Set(Font.Value);
+        plot.Title(title, 16);
+        ScottPlot.Plottables.Heatmap? scaleSource = null;
         for (int r = 0; r < samples.Count; r++)
         {
             AttentionSample s = samples[r];
-            double y0 = top + (r * (panel + gap));
-            if (s.Caption is not null)
-                svg.Add(Text(left, y0 + (panel / 2) + 4, s.Caption, 11, "start"));
-            svg.Add(Panel(s.Image, left + captionWidth, y0, panel, r, 0, grey: true));
+            double top = -r * step;
+            Panel(plot, s.Image, 0, top, new ScottPlot.Colormaps.Grayscale());
             for (int m = 0; m < s.Maps.Count; m++)
-                svg.Add(Panel(s.Maps[m], left + captionWidth + ((m + 1) * (panel + gap)), y0, panel, r, m + 1, grey: false));
+                scaleSource = Panel(plot, s.Maps[m], (m + 1) * step, top, new ScottPlot.Colormaps.Viridis());
+            if (s.Caption is not null)
+            {
+                var caption = plot.Add.Text(s.Caption, -gap, top - 0.5);
+                caption.Alignment = Alignment.MiddleRight;
+                caption.LabelFontSize = 12;
+            }
         }
-        // Tens of thousands of cells: no indentation keeps the file small.
-        return Serialise(svg, indent: false);
+        for (int c = 0; c < columns; c++)
+        {
+            var header = plot.Add.Text(c == 0 ? "input" : $"attention {c}", (c * step) + 0.5, 0.05);
+            header.Alignment = Alignment.LowerCenter;
+            header.LabelFontSize = 13;
+        }
+        if (scaleSource is not null)
+        {
+            var bar = plot.Add.ColorBar(scaleSource, Edge.Right);
+            bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.25);
+            bar.Axis.Label.Text = "attention (mean over channels)";
+        }
+        foreach (IAxis axis in plot.Axes.GetAxes()) axis.IsVisible = false;
+        plot.Axes.Frame(false);
+        plot.HideGrid();
+        plot.Axes.SetLimits(captions ? -captionWidth - gap : -gap, (columns * step) - gap + 0.05, (-samples.Count * step) + gap - 0.05, 0.35);
+        int width = (int)(112 * ((columns * step) + (captions ? captionWidth : 0))) + (scaleSource is null ? 20 : 130);
+        int height = (int)(112 * ((samples.Count * step) + 0.4)) + 40;
+        return plot.GetSvgXml(width, height);
     }
 
-    private static XElement Panel(HeatMap map, double x0, double y0, double size, int row, int column, bool grey)
+    private static ScottPlot.Plottables.Heatmap Panel(Plot plot, HeatMap map, double left, double top, IColormap colormap)
     {
-        double cell = size / Math.Max(map.Height, map.Width);
-        var g = El("g", ("data-row", row.ToString(CultureInfo.InvariantCulture)), ("data-col", column.ToString(CultureInfo.InvariantCulture)),
-            ("shape-rendering", "crispEdges"));
-        string w = F(cell);
+        var values = new double[map.Height, map.Width];
         for (int y = 0; y < map.Height; y++)
         {
             for (int x = 0; x < map.Width; x++)
-            {
-                float v = map[y, x];
-                g.Add(El("rect", ("class", "px"), ("x", F(x0 + (x * cell))), ("y", F(y0 + (y * cell))), ("width", w), ("height", w),
-                    ("fill", grey ? Grey(v) : Viridis(v))));
-            }
+                values[y, x] = float.IsNaN(map[y, x]) ? 0 : Math.Clamp(map[y, x], 0f, 1f);
         }
-        g.Add(El("rect", ("x", F(x0)), ("y", F(y0)), ("width", F(cell * map.Width)), ("height", F(cell * map.Height)), ("fill", "none"), ("stroke", "#888888")));
-        return g;
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = colormap;
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        heatmap.Rectangle = new CoordinateRect(left, left + 1, top - 1, top);
+        // A rectangle per cell, as crisp in any SVG viewer as the map is coarse (an embedded bitmap gets smoothed).
+        heatmap.RenderStrategy = new ScottPlot.Plottables.Heatmap.RenderStrategies.Rectangles();
+        return heatmap;
     }
 
-    private static XElement Series(IReadOnlyList<EvaluatedPoint> points, string series, string colour, double radius, Func<double, double> x, Func<double, double> y)
+    private static void Curve(Plot plot, IEnumerable<EvaluatedPoint> points, string name, Color colour, float markerSize)
     {
-        var g = El("g", ("data-role", "series"), ("data-name", series));
-        if (points.Count > 1)
-        {
-            string coords = string.Join(" ", points.Select(p => $"{F(x(p.RelativeCost))},{F(y(p.Accuracy))}"));
-            g.Add(El("polyline", ("points", coords), ("fill", "none"), ("stroke", colour), ("stroke-width", "1.5"), ("stroke-opacity", "0.8")));
-        }
-        foreach (EvaluatedPoint p in points)
-            g.Add(Marker("circle", p, series, colour, x, y, radius));
-        return g;
+        var sorted = points.OrderBy(p => p.RelativeCost).ThenBy(p => p.Accuracy).ToList();
+        if (sorted.Count == 0) return;
+        var line = plot.Add.Scatter(sorted.Select(p => p.RelativeCost).ToArray(), sorted.Select(p => 100 * p.Accuracy).ToArray(), colour);
+        line.LegendText = name;
+        line.LineWidth = 1.5f;
+        line.MarkerSize = markerSize;
     }
 
-    private static XElement Marker(string shape, EvaluatedPoint p, string series, string colour, Func<double, double> x, Func<double, double> y, double size)
+    private static void Label(Plot plot, string text, EvaluatedPoint at, Color colour, Alignment alignment, float offsetX, float offsetY)
     {
-        double cx = x(p.RelativeCost), cy = y(p.Accuracy);
-        XElement e = shape switch
-        {
-            "circle" => El("circle", ("cx", F(cx)), ("cy", F(cy)), ("r", F(size)), ("fill", colour), ("fill-opacity", "0.85")),
-            "rect" => El("rect", ("x", F(cx - size)), ("y", F(cy - size)), ("width", F(2 * size)), ("height", F(2 * size)), ("fill", colour)),
-            _ => El("polygon", ("points", Diamond(cx, cy, size)), ("fill", colour)),
-        };
-        e.SetAttributeValue("data-series", series);
-        string thresholds = string.Join(", ", p.Thresholds.Take(p.Thresholds.Length - 1).Select(t => t > 1f ? "never" : Fmt(t, "0.000")));
-        e.Add(El("title", $"{p.Source}: {Fmt(100 * p.Accuracy, "0.00")} % at cost {Fmt(p.RelativeCost, "0.000")}; θ = [{thresholds}]"));
-        return e;
+        var label = plot.Add.Text(text, at.RelativeCost, 100 * at.Accuracy);
+        label.Alignment = alignment;
+        label.OffsetX = offsetX;
+        label.OffsetY = offsetY;
+        label.LabelFontColor = colour;
+        label.LabelFontSize = 11;
     }
 
-    private static IReadOnlyList<EvaluatedPoint> SortedByCost(IEnumerable<EvaluatedPoint> points) =>
-        [.. points.Select((p, i) => (p, i)).OrderBy(t => t.p.RelativeCost).ThenBy(t => t.p.Accuracy).ThenBy(t => t.i).Select(t => t.p)];
-
-    /// <summary>Axis end rounded up to a tick and a tick step giving at most about 10 ticks.</summary>
-    private static (double Max, double Step) NiceRange(double min, double max)
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
-        double span = Math.Max(max - min, 1e-6);
-        double step = 1;
-        foreach (double s in (ReadOnlySpan<double>)[0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5])
-        {
-            if (span / s <= 10)
-            {
-                step = s;
-                break;
-            }
-        }
-        return (min + (Math.Ceiling((span - 1e-9) / step) * step), step);
+        var plot = new Plot();
+        plot.Font.Set(Font.Value);
+        plot.Title(title, 16);
+        plot.XLabel(xLabel, 13);
+        plot.YLabel(yLabel, 13);
+        return plot;
     }
 
-    private static string ExitPalette(int k, int exits) => Viridis(exits == 1 ? 0.5f : 0.9f * k / (exits - 1));
+    private static Color ExitPalette(int k, int exits) => new ScottPlot.Colormaps.Viridis().GetColor(exits == 1 ? 0.5 : 0.9 * k / (exits - 1));
 
-    private static string Grey(float v)
+    private static readonly string[] FontFolders = ["/usr/share/fonts", "/usr/local/share/fonts"];
+
+    /// <summary>
+    /// The font every figure is set in. SkiaSharp's Linux build without dependencies (the one the solution uses) lists
+    /// no system fonts, and ScottPlot would then measure and draw no text at all; so a DejaVu Sans file is registered
+    /// by path (Debian's fonts-dejavu-core), unless Skia already knows a font (Windows, macOS).
+    /// </summary>
+    private static readonly Lazy<string> Font = new(() =>
     {
-        int g = (int)Math.Round(255 * Clamp01(v));
-        return $"#{g:x2}{g:x2}{g:x2}";
-    }
+        if (!string.IsNullOrEmpty(Fonts.Default)) return Fonts.Default;
+        const string family = "DejaVu Sans";
+        string? regular = FontFolders.Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "DejaVuSans.ttf", SearchOption.AllDirectories))
+            .FirstOrDefault()
+            ?? throw new InvalidOperationException(
+                $"no font to draw the figures with: install DejaVu Sans (Debian and Ubuntu: fonts-dejavu-core) under {string.Join(" or ", FontFolders)}");
+        Fonts.AddFontFile(family, regular, bold: false, italic: false);
+        string bold = Path.Combine(Path.GetDirectoryName(regular)!, "DejaVuSans-Bold.ttf");
+        Fonts.AddFontFile(family, File.Exists(bold) ? bold : regular, bold: true, italic: false);
+        return family;
+    });
 
-    /// <summary>Viridis, linearly interpolated between five anchors: perceptually ordered and colour-blind safe.</summary>
-    private static string Viridis(float v)
-    {
-        ReadOnlySpan<int> anchors = [0x440154, 0x3b528b, 0x21918c, 0x5ec962, 0xfde725];
-        double t = Clamp01(v) * (anchors.Length - 1);
-        int i = Math.Min((int)t, anchors.Length - 2);
-        double f = t - i;
-        int a = anchors[i], b = anchors[i + 1];
-        int Mix(int shift) => (int)Math.Round((((a >> shift) & 0xff) * (1 - f)) + (((b >> shift) & 0xff) * f));
-        return $"#{Mix(16):x2}{Mix(8):x2}{Mix(0):x2}";
-    }
-
-    private static double Clamp01(float v) => float.IsNaN(v) ? 0 : Math.Clamp(v, 0f, 1f);
-
-    private static string Diamond(double cx, double cy, double r) =>
-        $"{F(cx)},{F(cy - r)} {F(cx + r)},{F(cy)} {F(cx)},{F(cy + r)} {F(cx - r)},{F(cy)}";
-
-    private static XElement Root(double width, double height) =>
-        new(Ns + "svg",
-            new XAttribute("width", F(width)), new XAttribute("height", F(height)),
-            new XAttribute("viewBox", $"0 0 {F(width)} {F(height)}"),
-            new XAttribute("font-family", "Helvetica, Arial, sans-serif"),
-            El("rect", ("width", "100%"), ("height", "100%"), ("fill", "#ffffff")));
-
-    private static XElement El(string name, params (string Name, string Value)[] attributes)
-    {
-        var e = new XElement(Ns + name);
-        foreach ((string n, string v) in attributes)
-            e.SetAttributeValue(n, v);
-        return e;
-    }
-
-    private static XElement El(string name, string text) => new(Ns + name, text);
-
-    private static XElement Text(double x, double y, string text, double size, string anchor, string colour = "#222222", bool bold = false)
-    {
-        XElement e = El("text", ("x", F(x)), ("y", F(y)), ("font-size", F(size)), ("text-anchor", anchor), ("fill", colour));
-        if (bold)
-            e.SetAttributeValue("font-weight", "bold");
-        e.Value = text;
-        return e;
-    }
-
-    private static XElement Line(double x1, double y1, double x2, double y2, string colour, double strokeWidth = 1) =>
-        El("line", ("x1", F(x1)), ("y1", F(y1)), ("x2", F(x2)), ("y2", F(y2)), ("stroke", colour), ("stroke-width", F(strokeWidth)));
-
-    private static string Serialise(XElement root, bool indent) =>
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + root.ToString(indent ? SaveOptions.None : SaveOptions.DisableFormatting) + "\n";
-
-    private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
     private static string Fmt(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,3 @@
-using ScanService.Core.Bundle;
-
 namespace ScanService.Training.Tuning;
 
 /// <summary>Everything <c>tune</c> does, in one options object.</summary>
@@ -68,22 +66,6 @@ public sealed record TuningResult
                 return p;
         }
         return null;
-    }
-
-    /// <summary>
-    /// The manifest with these operating points and default. Pass the test split's outputs to record held-out
-    /// accuracy and cost next to the validation numbers.
-    /// </summary>
-    public ModelManifest ApplyTo(ModelManifest manifest, ExitOutputs? test = null)
-    {
-        ArgumentNullException.ThrowIfNull(manifest);
-        if (manifest.Exits.Count != ExitCount)
-            throw new ArgumentException($"Manifest has {manifest.Exits.Count} exits, tuning had {ExitCount}.", nameof(manifest));
-        return manifest with
-        {
-            OperatingPoints = OperatingPointSelector.ToManifest(OperatingPoints, test),
-            DefaultOperatingPoint = DefaultOperatingPoint,
-        };
     }
 }
 

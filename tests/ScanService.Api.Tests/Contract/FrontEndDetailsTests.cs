@@ -102,7 +102,7 @@ public sealed class ServiceStartTests
         var elsewhere = Directory.CreateTempSubdirectory("scan-elsewhere-");
         try
         {
-            using var service = await ServiceProcess.StartAsync(workingDirectory: elsewhere.FullName, passContentRoot: false);
+            using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle, workingDirectory: elsewhere.FullName, passContentRoot: false);
 
             // Only appsettings.json makes the gRPC endpoint HTTP/2-only, which a cleartext gRPC client needs.
             using var channel = GrpcChannel.ForAddress(service.Grpc);
@@ -120,7 +120,7 @@ public sealed class ServiceStartTests
     {
         if (ScanService.Core.Inference.OnnxSessions.MissingCudaLibrary() is null) return; // a CUDA machine: nothing to check here
 
-        using var service = await ServiceProcess.StartAsync(executionProvider: "Auto");
+        using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle, executionProvider: "Auto");
 
         var lines = service.Output.Split('\n');
         // ONNX Runtime's error lines start "[E:", ASP.NET Core's console logger writes "fail:".

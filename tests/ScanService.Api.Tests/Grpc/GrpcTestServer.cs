@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
@@ -21,7 +19,7 @@ internal static class GrpcTestServer
     /// </summary>
     public static Uri StartOnKestrel(this ScanApiFactory factory)
     {
-        var port = FreeLoopbackPort();
+        var port = LoopbackPort.Free();
         factory
             .With("Kestrel:Endpoints:Http:Url", "http://127.0.0.1:0")
             .With("Kestrel:Endpoints:Grpc:Url", $"http://127.0.0.1:{port}")
@@ -46,11 +44,4 @@ internal static class GrpcTestServer
 
     public static ClassifyRequest Request(string id, byte[] image, ClassifyOptions? options = null) =>
         new() { Id = id, Image = Google.Protobuf.ByteString.CopyFrom(image), Options = options };
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -2,21 +2,9 @@ namespace ScanService.Api.Tests.Metrics;
 
 /// <summary>The alert rules read only metrics the service exports, matching and grouping on labels those metrics have.</summary>
 [Collection(MetricsCollection.Name)]
-public sealed class AlertMetricsTests : IAsyncLifetime
+public sealed class AlertMetricsTests(EveryInstrumentPage page) : IClassFixture<EveryInstrumentPage>
 {
-    // Prometheus adds job and instance to every series it scrapes; the Prometheus Operator adds namespace and pod.
-    private static readonly string[] TargetLabels = ["job", "instance", "namespace", "pod"];
-
-    private readonly ScanApiFactory _factory = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
-    private PrometheusExposition _metrics = null!;
-
-    public async Task InitializeAsync() => _metrics = await MetricTraffic.EveryInstrumentAsync(_factory);
-
-    public Task DisposeAsync()
-    {
-        _factory.Dispose();
-        return Task.CompletedTask;
-    }
+    private readonly PrometheusExposition _metrics = page.Metrics;
 
     [Fact]
     public void Every_alert_reads_metrics_the_service_exports_on_labels_they_have()
@@ -31,10 +19,10 @@ public sealed class AlertMetricsTests : IAsyncLifetime
             foreach (var (metric, labels) in selectors)
             {
                 Assert.True(exported.Contains(metric), $"{name}: '{metric}' is not on /metrics");
-                var known = _metrics.Series(metric).SelectMany(s => s.Labels.Keys).Concat(TargetLabels).ToHashSet();
+                var known = _metrics.Series(metric).SelectMany(s => s.Labels.Keys).Concat(EveryInstrumentPage.TargetLabels).ToHashSet();
                 foreach (var label in labels) Assert.True(known.Contains(label), $"{name}: {metric} has no label '{label}'");
             }
-            var read = PromQl.MetricNames(expression).SelectMany(m => _metrics.Series(m)).SelectMany(s => s.Labels.Keys).Concat(TargetLabels).ToHashSet();
+            var read = PromQl.MetricNames(expression).SelectMany(m => _metrics.Series(m)).SelectMany(s => s.Labels.Keys).Concat(EveryInstrumentPage.TargetLabels).ToHashSet();
             foreach (var label in PromQl.GroupingLabels(expression)) Assert.True(read.Contains(label), $"{name}: no metric it reads has label '{label}'");
         }
     }

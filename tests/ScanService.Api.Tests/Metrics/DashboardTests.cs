@@ -4,22 +4,9 @@ namespace ScanService.Api.Tests.Metrics;
 
 /// <summary>The Grafana dashboard reads only what the service exports, with labels the metrics have.</summary>
 [Collection(MetricsCollection.Name)]
-public sealed class DashboardTests : IAsyncLifetime
+public sealed class DashboardTests(EveryInstrumentPage page) : IClassFixture<EveryInstrumentPage>
 {
-    // Prometheus adds job and instance to every series it scrapes; the Prometheus Operator (deploy/kubernetes) adds
-    // namespace and pod, which the dashboard's variables filter on.
-    private static readonly string[] TargetLabels = ["job", "instance", "namespace", "pod"];
-
-    private readonly ScanApiFactory _factory = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
-    private PrometheusExposition _metrics = null!;
-
-    public async Task InitializeAsync() => _metrics = await MetricTraffic.EveryInstrumentAsync(_factory);
-
-    public Task DisposeAsync()
-    {
-        _factory.Dispose();
-        return Task.CompletedTask;
-    }
+    private readonly PrometheusExposition _metrics = page.Metrics;
 
     public static string DashboardPath => Path.Combine(RepositoryPaths.Root, "deploy", "grafana", "scanservice-dashboard.json");
 
@@ -44,7 +31,7 @@ public sealed class DashboardTests : IAsyncLifetime
         {
             foreach (var (metric, labels) in PromQl.Selectors(query))
             {
-                var known = _metrics.Series(metric).SelectMany(s => s.Labels.Keys).Concat(TargetLabels).ToHashSet();
+                var known = _metrics.Series(metric).SelectMany(s => s.Labels.Keys).Concat(EveryInstrumentPage.TargetLabels).ToHashSet();
                 foreach (var label in labels) Assert.True(known.Contains(label), $"{where}: {metric} has no label '{label}' ({query})");
             }
         }
@@ -55,7 +42,7 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         foreach (var (where, query) in Queries())
         {
-            var known = PromQl.MetricNames(query).SelectMany(m => _metrics.Series(m)).SelectMany(s => s.Labels.Keys).Concat(TargetLabels).ToHashSet();
+            var known = PromQl.MetricNames(query).SelectMany(m => _metrics.Series(m)).SelectMany(s => s.Labels.Keys).Concat(EveryInstrumentPage.TargetLabels).ToHashSet();
             foreach (var label in PromQl.GroupingLabels(query)) Assert.True(known.Contains(label), $"{where}: no metric has label '{label}' ({query})");
         }
     }

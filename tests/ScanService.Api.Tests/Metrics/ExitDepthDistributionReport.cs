@@ -20,7 +20,7 @@ public sealed class ExitDepthDistributionReport(ITestOutputHelper output)
     {
         var images = int.Parse(Environment.GetEnvironmentVariable("SCAN_REPORT_IMAGES") ?? "1000", CultureInfo.InvariantCulture);
         var query = Environment.GetEnvironmentVariable("SCAN_REPORT_QUERY") ?? "";
-        using var service = await ServiceProcess.StartAsync(Environment.GetEnvironmentVariable("SCAN_REPORT_BUNDLE"),
+        using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, Environment.GetEnvironmentVariable("SCAN_REPORT_BUNDLE") ?? RepositoryPaths.DefaultBundle,
             new Dictionary<string, string> { ["Metrics:AgreementSampleRate"] = "0" });
         using var prometheus = await PrometheusServer.StartAsync(service.Rest);
         using var client = service.Client();

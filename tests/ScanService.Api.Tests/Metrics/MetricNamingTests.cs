@@ -9,18 +9,10 @@ namespace ScanService.Api.Tests.Metrics;
 
 /// <summary>Every scan_* metric follows Prometheus' conventions: base units, _total on counters, few label values.</summary>
 [Collection(MetricsCollection.Name)]
-public sealed partial class MetricNamingTests : IAsyncLifetime
+public sealed partial class MetricNamingTests(EveryInstrumentPage page) : IClassFixture<EveryInstrumentPage>
 {
-    private readonly ScanApiFactory _factory = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
-    private PrometheusExposition _metrics = null!;
-
-    public async Task InitializeAsync() => _metrics = await MetricTraffic.EveryInstrumentAsync(_factory);
-
-    public Task DisposeAsync()
-    {
-        _factory.Dispose();
-        return Task.CompletedTask;
-    }
+    private readonly PrometheusExposition _metrics = page.Metrics;
+    private readonly ScanApiFactory _factory = page.Factory;
 
     private IEnumerable<KeyValuePair<string, string>> ScanFamilies =>
         _metrics.Types.Where(t => t.Key.StartsWith("scan_", StringComparison.Ordinal));

@@ -48,3 +48,28 @@ internal static class MetricTraffic
         }
     }
 }
+
+/// <summary>
+/// An app of its own, every answer sampled for agreement, after <see cref="MetricTraffic.EveryInstrumentAsync"/>: the
+/// whole page, for the test classes that read it (one per class; the page is only read).
+/// </summary>
+public sealed class EveryInstrumentPage : IAsyncLifetime
+{
+    /// <summary>
+    /// Labels a series has once scraped, beyond its own: Prometheus adds job and instance to every series, the Prometheus
+    /// Operator (deploy/kubernetes) namespace and pod, which the dashboard's variables filter on.
+    /// </summary>
+    public static readonly string[] TargetLabels = ["job", "instance", "namespace", "pod"];
+
+    public ScanApiFactory Factory { get; } = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
+
+    public PrometheusExposition Metrics { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Metrics = await MetricTraffic.EveryInstrumentAsync(Factory);
+
+    public Task DisposeAsync()
+    {
+        Factory.Dispose();
+        return Task.CompletedTask;
+    }
+}

@@ -16,7 +16,7 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
     [RequiresPrometheusFact]
     public async Task PromQL_over_scraped_metrics_gives_the_exit_depth_distribution_of_the_answers()
     {
-        using var service = await ServiceProcess.StartAsync(settings: new Dictionary<string, string> { ["Metrics:AgreementSampleRate"] = "0" });
+        using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle, new Dictionary<string, string> { ["Metrics:AgreementSampleRate"] = "0" });
         using var prometheus = await PrometheusServer.StartAsync(service.Rest);
         using var client = service.Client();
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 
 namespace ScanService.Api.Tests.Metrics;
@@ -16,20 +13,15 @@ public sealed class PrometheusServer : IDisposable
     public const string NotInstalled =
         "prometheus is not installed: install the Debian package prometheus (scripts/install-test-prereqs.sh does)";
 
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly string _folder;
-    private readonly StringBuilder _log = new();
     private readonly HttpClient _http;
 
-    private PrometheusServer(Process process, string folder, Uri address)
+    private PrometheusServer(ChildProcess process, string folder, Uri address)
     {
         _process = process;
         _folder = folder;
         _http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     /// <summary>An executable of that name on the PATH, or null.</summary>
@@ -52,7 +44,7 @@ public sealed class PrometheusServer : IDisposable
                 static_configs:
                   - targets: [{string.Join(", ", targets.Select(t => $"'{t.Authority}'"))}]
             """);
-        var port = FreeLoopbackPort();
+        var port = LoopbackPort.Free();
         var start = new ProcessStartInfo(binary,
         [
             $"--config.file={config}",
@@ -61,14 +53,13 @@ public sealed class PrometheusServer : IDisposable
             "--log.level=warn",
         ])
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             WorkingDirectory = folder,
         };
-        var server = new PrometheusServer(Process.Start(start)!, folder, new Uri($"http://127.0.0.1:{port}"));
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var server = new PrometheusServer(ChildProcess.Start(start), folder, address);
         try
         {
-            await server.WaitReadyAsync();
+            await server._process.WaitUntilReadyAsync(new Uri(address, "/-/ready"), TimeSpan.FromSeconds(60));
             return server;
         }
         catch
@@ -105,54 +96,9 @@ public sealed class PrometheusServer : IDisposable
         }
     }
 
-    private async Task WaitReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}: {Log}");
-            try
-            {
-                using var response = await _http.GetAsync("/-/ready");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"prometheus not ready after 60 s: {Log}");
-            await Task.Delay(200);
-        }
-    }
-
-    private string Log
-    {
-        get
-        {
-            lock (_log) return _log.ToString();
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_log) _log.AppendLine(line);
-    }
-
-    internal static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public void Dispose()
     {
         _http.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(10_000);
-        }
         _process.Dispose();
         try
         {

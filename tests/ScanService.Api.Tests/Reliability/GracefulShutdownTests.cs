@@ -1,11 +1,9 @@
-extern alias soak;
 using System.Diagnostics;
 using System.Net;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
 using Xunit.Abstractions;
 using static ScanService.Api.Tests.Rest.RestCalls;
-using ServiceProcess = soak::ScanService.Soak.ServiceProcess;
 
 namespace ScanService.Api.Tests.Reliability;
 
@@ -23,14 +21,14 @@ public class GracefulShutdownTests(ITestOutputHelper output)
     [Fact]
     public async Task Requests_in_flight_at_SIGTERM_are_answered_and_new_ones_are_refused()
     {
-        using var service = await ServiceProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "ScanService.Api.dll"), RepositoryPaths.DefaultBundle,
+        using var service = await ServiceProcess.StartAsync(ServiceUnderTest.Dll, RepositoryPaths.DefaultBundle,
             new Dictionary<string, string>
             {
                 ["Model:ShutdownTimeoutSeconds"] = ShutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Limits:MaxBatchRequestBodyBytes"] = (256 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
             }, TimeSpan.FromSeconds(120));
-        using var http = new HttpClient { BaseAddress = service.Http, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient { BaseAddress = service.Rest, Timeout = TimeSpan.FromSeconds(60) };
         using var channel = GrpcChannel.ForAddress(service.Grpc);
         var large = CorpusImages.LargePng(3000, 2000);
         var form = Form([.. Enumerable.Range(0, Images).Select(i => ("images", $"{i}.png", large))]);
@@ -43,7 +41,7 @@ public class GracefulShutdownTests(ITestOutputHelper output)
         var signalled = Stopwatch.StartNew();
         await service.TerminateAsync();
 
-        var refusedAfter = await NewConnectionsRefusedAsync(service.Http, TimeSpan.FromSeconds(5));
+        var refusedAfter = await NewConnectionsRefusedAsync(service.Rest, TimeSpan.FromSeconds(5));
         output.WriteLine($"new connections refused {refusedAfter.TotalMilliseconds:F0} ms after SIGTERM");
         Assert.False(batch.IsCompleted, "the batch was answered before new connections were refused");
 

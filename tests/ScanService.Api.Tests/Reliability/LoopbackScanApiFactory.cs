@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace ScanService.Api.Tests.Reliability;
 
 /// <summary>The service on real Kestrel: REST on an HTTP/1.1 loopback port, gRPC on an HTTP/2-only one.</summary>
@@ -8,9 +5,7 @@ public class LoopbackScanApiFactory : ScanApiFactory
 {
     public LoopbackScanApiFactory()
     {
-        var rest = FreePort();
-        var grpc = FreePort();
-        while (grpc == rest) grpc = FreePort();
+        var (rest, grpc) = LoopbackPort.FreePair();
         Rest = new Uri($"http://127.0.0.1:{rest}");
         Grpc = new Uri($"http://127.0.0.1:{grpc}");
         With("Kestrel:Endpoints:Http:Url", Rest.ToString());
@@ -22,11 +17,4 @@ public class LoopbackScanApiFactory : ScanApiFactory
 
     public Uri Rest { get; }
     public Uri Grpc { get; }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -31,7 +31,7 @@ public class ShortSoakTests(ITestOutputHelper output)
         Assert.True(report.Passed, report.Format());
         Assert.Equal(0, report.Total.Wrong);
         Assert.Equal(0, report.Total.Errors);
-        Assert.Equal(6, report.Routes.Count);
+        Assert.Equal(6, report.Routes.Count); // REST /v1 multipart and raw, /v2 infer; gRPC Classify, ClassifyStream, ModelInfer
         Assert.All(report.Routes, r => Assert.True(r.Answered > 0, $"{r.Route} got no answer"));
         Assert.NotNull(report.WorkingSetPeak);
         Assert.Equal(0, report.ExitCode);

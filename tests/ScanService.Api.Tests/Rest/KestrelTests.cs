@@ -15,7 +15,7 @@ public sealed class KestrelScanApiFactory : ScanApiFactory
     {
         // appsettings.json binds 0.0.0.0:8080 (REST) and 0.0.0.0:8081 (gRPC); the test takes free loopback
         // ports instead, choosing the REST one itself so it can tell the two endpoints apart.
-        _httpPort = FreePort();
+        _httpPort = LoopbackPort.Free();
         With("Kestrel:Endpoints:Http:Url", $"http://127.0.0.1:{_httpPort}");
         With("Kestrel:Endpoints:Grpc:Url", "http://127.0.0.1:0");
         With("Limits:MaxRequestBodyBytes", SingleBytes.ToString());
@@ -34,13 +34,6 @@ public sealed class KestrelScanApiFactory : ScanApiFactory
     }
 
     private readonly int _httpPort;
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Over real sockets: what TestServer cannot show (Kestrel's own body limit, HTTP parsing).</summary>

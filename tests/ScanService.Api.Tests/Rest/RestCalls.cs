@@ -60,11 +60,7 @@ internal static class RestCalls
     /// <summary>Asserts an RFC 7807 problem with this status and returns it.</summary>
     public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        AssertNothingInternal(body);
-        var problem = JsonSerializer.Deserialize<JsonElement>(body);
+        var problem = await RefusalAsync(response, status, "application/problem+json");
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
@@ -74,16 +70,22 @@ internal static class RestCalls
     /// <summary>Asserts the Open Inference Protocol's error, <c>{"error": "..."}</c>, with this status and returns its message.</summary>
     public static async Task<string> AssertProtocolErrorAsync(HttpResponseMessage response, HttpStatusCode status)
     {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        AssertNothingInternal(body);
-        var error = JsonSerializer.Deserialize<JsonElement>(body);
+        var error = await RefusalAsync(response, status, "application/json");
         var property = Assert.Single(error.EnumerateObject());
         Assert.Equal("error", property.Name);
         var message = property.Value.GetString();
         Assert.False(string.IsNullOrWhiteSpace(message));
         return message!;
+    }
+
+    /// <summary>The JSON body of a refusal, once its status, its media type and its silence about internals are checked.</summary>
+    private static async Task<JsonElement> RefusalAsync(HttpResponseMessage response, HttpStatusCode status, string mediaType)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        AssertNothingInternal(body);
+        return JsonSerializer.Deserialize<JsonElement>(body);
     }
 
     /// <summary>No stack trace, source location or file path of the server in a response.</summary>

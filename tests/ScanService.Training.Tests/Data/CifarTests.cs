@@ -1,3 +1,4 @@
+using ScanService.Datasets;
 using ScanService.Training.Data;
 using static ScanService.Training.Tests.Data.IdxFileTests;
 

@@ -5,7 +5,7 @@ namespace ScanService.Training.Tests.Data;
 /// <summary>Loads the real Fashion-MNIST files once for all tests of this class.</summary>
 public sealed class FashionMnistFixture
 {
-    public TrainTestSets Sets { get; } = FashionMnist.Load();
+    public TrainTestSets Sets { get; } = IdxDataset.LoadFashionMnist();
 }
 
 /// <summary>The real Fashion-MNIST files that Debian's dataset-fashion-mnist package installs.</summary>

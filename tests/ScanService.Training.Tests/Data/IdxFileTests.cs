@@ -1,4 +1,6 @@
+using ScanService.Datasets;
 using ScanService.Training.Data;
+using SkiaSharp;
 
 namespace ScanService.Training.Tests.Data;
 
@@ -19,7 +21,7 @@ public sealed class IdxFileTests : IDisposable
         var images = _folder.Write("images", TempFolder.IdxImages(3, 2, 4, PixelOf), gzip);
         var labels = _folder.Write("labels", TempFolder.IdxLabels(7, 0, 9), gzip);
 
-        var data = IdxFile.Load(images, labels, Digits);
+        var data = IdxDataset.Load(images, labels, Digits);
 
         Assert.Equal((3, 1, 2, 4), (data.Count, data.Channels, data.Height, data.Width));
         Assert.Equal(new[] { 7, 0, 9 }, data.Labels);
@@ -32,7 +34,7 @@ public sealed class IdxFileTests : IDisposable
         var gzipNamedPlain = _folder.Write("images.idx", TempFolder.IdxImages(1, 1, 2, PixelOf), gzip: true);
         var plainNamedGzip = _folder.Write("labels.gz", TempFolder.IdxLabels(4));
 
-        var data = IdxFile.Load(gzipNamedPlain, plainNamedGzip, Digits);
+        var data = IdxDataset.Load(gzipNamedPlain, plainNamedGzip, Digits);
 
         Assert.Equal(new byte[] { 0, 1 }, data.Pixels);
         Assert.Equal(4, data.Labels[0]);
@@ -49,11 +51,40 @@ public sealed class IdxFileTests : IDisposable
         _folder.Write("t10k-images-idx3-ubyte" + suffix, TempFolder.IdxImages(2, 3, 3, PixelOf), gzip);
         _folder.Write("t10k-labels-idx1-ubyte" + suffix, TempFolder.IdxLabels(5, 6), gzip);
 
-        var sets = Mnist.Load(_folder.Root);
+        var sets = IdxDataset.LoadMnist(_folder.Root);
 
         Assert.Equal(4, sets.Train.Count);
         Assert.Equal(new[] { 5, 6 }, sets.Test.Labels);
         Assert.Equal("9", sets.Test.ClassNames[9]);
+    }
+
+    [Fact]
+    public void A_split_of_a_directory_is_its_images_with_their_labels()
+    {
+        _folder.Write("t10k-images-idx3-ubyte.gz", TempFolder.IdxImages(2, 3, 2, PixelOf), gzip: true);
+        var labels = _folder.Write("t10k-labels-idx1-ubyte", TempFolder.IdxLabels(5, 6));
+
+        var split = IdxFile.ReadSplit(_folder.Root, IdxFile.TestSplit);
+
+        Assert.Equal((2, 3, 2), (split.Images.Count, split.Images.Rows, split.Images.Columns));
+        Assert.Equal(new byte[] { 5, 6 }, split.Labels);
+        Assert.Equal(labels, split.LabelsFile);
+        Assert.Equal(Enumerable.Range(0, 6).Select(o => PixelOf(1, o)).ToArray(), split.Images.Image(1).ToArray());
+    }
+
+    [Fact]
+    public void An_image_as_PNG_decodes_to_its_very_pixels()
+    {
+        var images = IdxFile.ReadImages(_folder.Write("images", TempFolder.IdxImages(3, 5, 7, PixelOf)));
+
+        var pngs = images.Pngs(2);
+
+        Assert.Equal(2, pngs.Count);
+        using var decoded = SKBitmap.Decode(pngs[1]);
+        Assert.Equal((7, 5), (decoded.Width, decoded.Height));
+        var grey = Enumerable.Range(0, 5 * 7).Select(i => decoded.GetPixel(i % 7, i / 7).Red).ToArray();
+        Assert.Equal(images.Image(1).ToArray(), grey);
+        Assert.Throws<ArgumentOutOfRangeException>(() => images.Pngs(4));
     }
 
     [Fact]
@@ -131,7 +162,7 @@ public sealed class IdxFileTests : IDisposable
         var images = _folder.Write("images", TempFolder.IdxImages(3, 2, 2, PixelOf));
         var labels = _folder.Write("labels", TempFolder.IdxLabels(1, 2));
 
-        var error = Assert.Throws<DatasetException>(() => IdxFile.Load(images, labels, Digits));
+        var error = Assert.Throws<DatasetException>(() => IdxDataset.Load(images, labels, Digits));
 
         AssertNames(labels, error);
         Assert.Contains("2 labels", error.Message, StringComparison.Ordinal);
@@ -144,7 +175,7 @@ public sealed class IdxFileTests : IDisposable
         var images = _folder.Write("images", TempFolder.IdxImages(2, 2, 2, PixelOf));
         var labels = _folder.Write("labels", TempFolder.IdxLabels(1, 10));
 
-        var error = Assert.Throws<DatasetException>(() => IdxFile.Load(images, labels, Digits));
+        var error = Assert.Throws<DatasetException>(() => IdxDataset.Load(images, labels, Digits));
 
         AssertNames(labels, error);
         Assert.Contains("label 10", error.Message, StringComparison.Ordinal);
@@ -176,7 +207,7 @@ public sealed class IdxFileTests : IDisposable
     [Fact]
     public void Missing_file_of_a_standard_directory_is_reported()
     {
-        var error = Assert.Throws<DatasetException>(() => FashionMnist.Load(_folder.Root));
+        var error = Assert.Throws<DatasetException>(() => IdxDataset.LoadFashionMnist(_folder.Root));
 
         Assert.Contains("train-images-idx3-ubyte", error.Message, StringComparison.Ordinal);
     }

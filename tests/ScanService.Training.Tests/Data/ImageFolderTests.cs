@@ -1,5 +1,6 @@
 using ScanService.Core.Bundle;
 using ScanService.Core.Preprocessing;
+using ScanService.Datasets;
 using ScanService.Training.Data;
 using SkiaSharp;
 using static ScanService.Training.Tests.Data.IdxFileTests;

@@ -2,7 +2,7 @@ using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
 using ScanService.Training.Export;
 using ScanService.Training.Model;
-using ScanService.Training.Tests.Training;
+using ScanService.Training.Tests.Learning;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +33,7 @@ public class ExportParityTests
             using var scope = NewDisposeScope();
             var x = randn([8, a.InputChannels, a.InputHeight, a.InputWidth], generator: generator);
             var y = randint(0, a.Classes, [8], generator: generator);
-            var loss = new ScanService.Training.Training.ScanLoss(new()).Compute(network.Forward(x), y).Total;
+            var loss = new ScanService.Training.Learning.ScanLoss(new()).Compute(network.Forward(x), y).Total;
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();

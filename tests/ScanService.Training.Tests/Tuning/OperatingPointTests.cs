@@ -69,7 +69,7 @@ public class OperatingPointTests
     {
         ExitOutputs o = TuningTestData.Realistic(1500, seed: 9);
         TuningResult r = ThresholdTuner.Run(o, new TuningOptions { Genetic = new GeneticSearchOptions { Generations = 10 } });
-        ModelManifest m = r.ApplyTo(Manifest(4));
+        ModelManifest m = OperatingPointsFile.From(r).ApplyTo(Manifest(4));
         Assert.Equal("balanced", m.DefaultOperatingPoint);
         Assert.Equal(3, m.OperatingPoints.Count);
         Assert.NotNull(m.FindOperatingPoint("fast"));
@@ -77,7 +77,41 @@ public class OperatingPointTests
         Assert.All(m.OperatingPoints, p => Assert.Equal(0f, p.Thresholds[^1]));
         // The manifest's JSON carries the thresholds (NeverExit is finite on purpose).
         Assert.Contains("\"operatingPoints\"", m.ToJson(), StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => r.ApplyTo(Manifest(3)));
+        Assert.Throws<ArgumentException>(() => OperatingPointsFile.From(r).ApplyTo(Manifest(3)));
+    }
+
+    [Fact]
+    public void The_file_tune_writes_is_what_export_puts_into_the_manifest()
+    {
+        ExitOutputs validation = TuningTestData.Realistic(1500, seed: 9);
+        ExitOutputs test = TuningTestData.Realistic(1000, seed: 10);
+        TuningResult r = ThresholdTuner.Run(validation, new TuningOptions { Genetic = new GeneticSearchOptions { Generations = 10 } });
+        string path = Path.Combine(Path.GetTempPath(), $"scan-points-{Guid.NewGuid():N}.json");
+        try
+        {
+            OperatingPointsFile.From(r, test).Save(path);
+            OperatingPointsFile read = OperatingPointsFile.Load(path);
+            ModelManifest m = read.ApplyTo(Manifest(4));
+
+            Assert.Equal(r.DefaultOperatingPoint, m.DefaultOperatingPoint);
+            Assert.Equal(r.OperatingPoints.Select(p => p.Name), m.OperatingPoints.Select(p => p.Name));
+            for (int i = 0; i < r.OperatingPoints.Count; i++)
+            {
+                NamedOperatingPoint chosen = r.OperatingPoints[i];
+                OperatingPoint written = m.OperatingPoints[i];
+                Assert.Equal(chosen.Thresholds, written.Thresholds);
+                Assert.Equal(chosen.ValidationAccuracy, written.ValidationAccuracy);
+                Assert.Equal(EarlyExitSimulator.Simulate(test, chosen.Thresholds).Accuracy, written.TestAccuracy);
+            }
+            // The field names of the files earlier runs wrote, which export must go on reading.
+            string json = File.ReadAllText(path);
+            Assert.Contains("\"operatingPoints\"", json, StringComparison.Ordinal);
+            Assert.Contains("\"defaultOperatingPoint\": \"balanced\"", json, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static ModelManifest Manifest(int exits)

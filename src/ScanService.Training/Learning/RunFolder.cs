@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ScanService.Core.Bundle;
 
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 /// <summary>What a run records about its data: needed again by evaluate, tune and export.</summary>
 public sealed record DataRecord

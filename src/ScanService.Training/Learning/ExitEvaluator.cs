@@ -4,7 +4,7 @@ using ScanService.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 /// <summary>Every exit's view of a split: per-sample softmax maximum, prediction and the ensemble's prediction.</summary>
 public sealed record SplitEvaluation(int SampleCount, int ExitCount, float[] Confidence, int[] Predicted, int[] EnsemblePredicted, int[] Labels)

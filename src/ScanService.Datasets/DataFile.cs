@@ -1,9 +1,9 @@
 using System.IO.Compression;
 
-namespace ScanService.Training.Data;
+namespace ScanService.Datasets;
 
 /// <summary>Opening dataset files that may be gzip-compressed, and reading them with errors that name the file.</summary>
-internal static class DataFile
+public static class DataFile
 {
     // Large reads grow in steps, so a corrupt header that declares gigabytes fails at the real end of the data
     // instead of allocating what it declares.

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ScanService.Training.Data;
+namespace ScanService.Datasets;
 
 /// <summary>
 /// The IDX format of MNIST and Fashion-MNIST: a big-endian magic number (0x00000803 for unsigned-byte images
@@ -11,6 +11,10 @@ public static class IdxFile
 {
     public const int ImagesMagic = 0x00000803;
     public const int LabelsMagic = 0x00000801;
+
+    /// <summary>The file name prefixes of the published training and test splits.</summary>
+    public const string TrainSplit = "train";
+    public const string TestSplit = "t10k";
 
     /// <summary>Reads an image file: N×rows×columns bytes, one grey channel.</summary>
     public static IdxImages ReadImages(string path)
@@ -40,8 +44,8 @@ public static class IdxFile
         return labels;
     }
 
-    /// <summary>Reads a pair of image and label files into one dataset, checking that they agree.</summary>
-    public static ImageDataset Load(string imagesPath, string labelsPath, IReadOnlyList<string> classNames)
+    /// <summary>Reads a pair of image and label files, checking that they hold as many labels as images.</summary>
+    public static IdxSplit Read(string imagesPath, string labelsPath)
     {
         var images = ReadImages(imagesPath);
         var labels = ReadLabels(labelsPath);
@@ -49,25 +53,15 @@ public static class IdxFile
         {
             throw new DatasetException(labelsPath, $"holds {labels.Length:N0} labels but {imagesPath} holds {images.Count:N0} images.");
         }
-        var asInts = new int[labels.Length];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if (labels[i] >= classNames.Count)
-            {
-                throw new DatasetException(labelsPath, $"label {labels[i]} of sample {i} is outside 0..{classNames.Count - 1}.");
-            }
-            asInts[i] = labels[i];
-        }
-        return new ImageDataset(images.Pixels, asInts, 1, images.Rows, images.Columns, classNames);
+        return new IdxSplit(images, labels, imagesPath, labelsPath);
     }
 
     /// <summary>
-    /// Loads the four standard files of an MNIST-style directory: train-images-idx3-ubyte, train-labels-idx1-ubyte,
-    /// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each plain or with a .gz suffix.
+    /// Reads one split of an MNIST-style directory: <c>{split}-images-idx3-ubyte</c> and <c>{split}-labels-idx1-ubyte</c>,
+    /// each plain or with a .gz suffix; the published splits are <see cref="TrainSplit"/> and <see cref="TestSplit"/>.
     /// </summary>
-    public static TrainTestSets LoadDirectory(string directory, IReadOnlyList<string> classNames) => new(
-        Load(Find(directory, "train-images-idx3-ubyte"), Find(directory, "train-labels-idx1-ubyte"), classNames),
-        Load(Find(directory, "t10k-images-idx3-ubyte"), Find(directory, "t10k-labels-idx1-ubyte"), classNames));
+    public static IdxSplit ReadSplit(string directory, string split) =>
+        Read(Find(directory, $"{split}-images-idx3-ubyte"), Find(directory, $"{split}-labels-idx1-ubyte"));
 
     private static string Find(string directory, string name)
     {
@@ -118,6 +112,3 @@ public static class IdxFile
         }
     }
 }
-
-/// <summary>The content of an IDX image file: <see cref="Count"/> images of <see cref="Rows"/>×<see cref="Columns"/> bytes.</summary>
-public sealed record IdxImages(byte[] Pixels, int Count, int Rows, int Columns);

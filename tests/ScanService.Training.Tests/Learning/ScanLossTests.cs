@@ -1,8 +1,8 @@
 using ScanService.Training.Model;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 using static TorchSharp.torch;
 
-namespace ScanService.Training.Tests.Training;
+namespace ScanService.Training.Tests.Learning;
 
 public class ScanLossTests
 {

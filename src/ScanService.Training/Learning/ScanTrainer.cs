@@ -5,7 +5,7 @@ using ScanService.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 /// <summary>Training produced a non-finite loss; nothing of that step was applied or saved.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

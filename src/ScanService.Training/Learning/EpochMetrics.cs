@@ -1,4 +1,4 @@
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 /// <summary>One line of the run's metrics.jsonl.</summary>
 public sealed record EpochMetrics

@@ -1,7 +1,7 @@
 using ScanService.Training.Model;
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 
-namespace ScanService.Training.Tests.Training;
+namespace ScanService.Training.Tests.Learning;
 
 public class ScanTrainerTests
 {

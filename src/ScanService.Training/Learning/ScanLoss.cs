@@ -2,7 +2,7 @@ using ScanService.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 /// <summary>Self-distillation settings.</summary>
 public sealed record DistillationOptions

@@ -1,4 +1,4 @@
-namespace ScanService.Training.Data;
+namespace ScanService.Datasets;
 
 /// <summary>A dataset file or folder that cannot be read as what it claims to be. The message names the file and the problem.</summary>
 public sealed class DatasetException : Exception

@@ -1,6 +1,6 @@
 using ScanService.Training.Model;
 
-namespace ScanService.Training.Training;
+namespace ScanService.Training.Learning;
 
 public enum LearningRateSchedule
 {

@@ -1,12 +1,12 @@
 using ScanService.Core.Preprocessing;
 using ScanService.Training.Data;
 
-namespace ScanService.Training.Tests.Training;
+namespace ScanService.Training.Tests.Learning;
 
 /// <summary>A few hundred real Fashion-MNIST images, loaded once for the tests that train.</summary>
 public static class SmallRealData
 {
-    private static readonly Lazy<TrainTestSets> Sets = new(() => FashionMnist.Load());
+    private static readonly Lazy<TrainTestSets> Sets = new(() => IdxDataset.LoadFashionMnist());
 
     public static ImageDataset Train(int count) => Sets.Value.Train.Subset(Enumerable.Range(0, count).ToArray());
 

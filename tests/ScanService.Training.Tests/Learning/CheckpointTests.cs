@@ -1,6 +1,6 @@
-using ScanService.Training.Training;
+using ScanService.Training.Learning;
 
-namespace ScanService.Training.Tests.Training;
+namespace ScanService.Training.Tests.Learning;
 
 public class CheckpointTests
 {
