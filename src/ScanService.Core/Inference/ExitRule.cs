@@ -13,8 +13,11 @@ public static class ExitRule
     /// </summary>
     public const float NeverExit = 2f;
 
-    /// <summary>Whether a sample whose softmax maximum at this exit is <paramref name="confidence"/> leaves here.</summary>
-    public static bool Leaves(float confidence, float threshold, bool lastAllowedExit) => lastAllowedExit || confidence >= threshold;
+    /// <summary>
+    /// Whether a sample whose softmax maximum at an exit is <paramref name="confidence"/> leaves there, unless it is the
+    /// last allowed exit, which always answers (callers that replay the rule give it a threshold of -∞).
+    /// </summary>
+    public static bool Leaves(float confidence, float threshold) => confidence >= threshold;
 
     /// <summary>
     /// One sample's decision at exit <paramref name="exit"/> (0-based), given that exit's logits: its answer when it
@@ -33,7 +36,7 @@ public static class ExitRule
         }
         Span<float> probabilities = stackalloc float[logits.Length];
         var arg = Softmax.Compute(logits, probabilities);
-        return Leaves(probabilities[arg], plan.Thresholds[exit], isLast)
+        return isLast || Leaves(probabilities[arg], plan.Thresholds[exit])
             ? new Prediction(arg, probabilities[arg], exit + 1, probabilities.ToArray())
             : null;
     }

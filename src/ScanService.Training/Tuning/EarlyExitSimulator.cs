@@ -61,7 +61,8 @@ public static class EarlyExitSimulator
         for (int s = 0; s < n; s++, row += e)
         {
             int k = 0;
-            while (!ExitRule.Leaves(confidence[row + k], theta[k], k == last))
+            // The deepest exit's threshold is -∞: it always answers.
+            while (!ExitRule.Leaves(confidence[row + k], theta[k]))
                 k++;
             exitCounts[k]++;
             if (correct[row + k])
@@ -115,7 +116,7 @@ public static class EarlyExitSimulator
         {
             int k = 0;
             // The deepest exit always answers; a genome has no threshold for it.
-            while (k < e - 1 && !ExitRule.Leaves(confidence[(s * e) + k], thresholds[k], lastAllowedExit: false))
+            while (k < e - 1 && !ExitRule.Leaves(confidence[(s * e) + k], thresholds[k]))
                 k++;
             taken[s] = k;
         }

@@ -101,21 +101,20 @@ public class SimulatorTests
     }
 
     [Fact]
-    public void TenThousandSamples_EvaluateWellUnderAMillisecond()
+    public void An_evaluation_allocates_nothing_so_a_search_of_thousands_costs_no_garbage()
     {
+        // Speed is the benchmark's to measure (a timed test fails on a loaded machine); what makes the genetic search
+        // cheap per evaluation, and what a change could silently break, is that the core allocates nothing.
         ExitOutputs o = TuningTestData.Realistic(10_000, seed: 1);
         var counts = new int[4];
         float[] t = [0.9f, 0.8f, 0.7f];
         EarlyExitSimulator.Run(o, t, counts); // warm-up (JIT)
-        double best = double.MaxValue;
-        for (int round = 0; round < 3; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < 200; i++)
-                EarlyExitSimulator.Run(o, t, counts);
-            best = Math.Min(best, sw.Elapsed.TotalMilliseconds / 200);
-        }
-        // Typically a few tens of microseconds; the bound leaves room for a loaded shared machine.
-        Assert.True(best < 1.0, $"One evaluation took {best:0.000} ms.");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int hits = 0;
+        for (int i = 0; i < 200; i++)
+            hits += EarlyExitSimulator.Run(o, t, counts);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(10_000, counts.Sum());
+        Assert.InRange(hits, 1, 200 * 10_000);
     }
 }
