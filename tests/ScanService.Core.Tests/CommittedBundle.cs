@@ -1,4 +1,3 @@
-using ScanService.Core.Bundle;
 
 namespace ScanService.Core.Tests;
 

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using ScanService.Api.ModelLoading;
-using ScanService.Core.Inference;
 
 namespace ScanService.Api.Tests.Admin;
 

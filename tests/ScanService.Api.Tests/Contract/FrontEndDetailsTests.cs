@@ -1,10 +1,7 @@
-using System.Net;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ScanService.Api.Tests.Metrics;
 using ScanService.Api.Tests.Rest;
-using ScanService.TestSupport;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Contract;
 

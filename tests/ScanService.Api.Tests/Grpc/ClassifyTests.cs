@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
 using ScanService.Api.Grpc.V1;
-using ScanService.Core.Inference;
 using ExitMode = ScanService.Api.Grpc.V1.ExitMode;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 

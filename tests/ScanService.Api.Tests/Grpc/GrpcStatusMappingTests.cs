@@ -1,7 +1,6 @@
 using Grpc.Core;
 using ScanService.Api.Grpc;
 using ScanService.Api.Inference;
-using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.Tests.Grpc;

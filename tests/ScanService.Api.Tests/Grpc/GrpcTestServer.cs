@@ -1,8 +1,5 @@
 using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
-using ScanService.Api.ModelLoading;
-using ScanService.Core.Inference;
 
 namespace ScanService.Api.Tests.Grpc;
 
@@ -28,9 +25,6 @@ internal static class GrpcTestServer
         factory.StartServer();
         return new Uri($"http://127.0.0.1:{port}");
     }
-
-    public static LoadedModel Model(this ScanApiFactory factory) =>
-        factory.Services.GetRequiredService<ModelSlot>().Current ?? throw new InvalidOperationException("the test bundle did not load");
 
     public static T Service<T>(this ScanApiFactory factory) where T : notnull => factory.Services.GetRequiredService<T>();
 

@@ -3,7 +3,6 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
-using ScanService.Core.Inference;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Grpc;

@@ -1,11 +1,7 @@
-using System.Net;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.Inference;
-using ScanService.Api.ModelLoading;
 using ScanService.Core.Batching;
-using static ScanService.Api.Tests.Rest.RestCalls;
 using GrpcTestServer = ScanService.Api.Tests.Grpc.GrpcTestServer;
 using Images = ScanService.Api.Tests.Rest.FashionMnistImages;
 

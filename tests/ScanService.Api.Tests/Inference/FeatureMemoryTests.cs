@@ -1,7 +1,3 @@
-using System.Text.Json;
-using ScanService.Api.Rest;
-using ScanService.Core.Inference;
-using static ScanService.Api.Tests.Rest.RestCalls;
 using Images = ScanService.Api.Tests.Rest.FashionMnistImages;
 
 namespace ScanService.Api.Tests.Inference;

@@ -1,6 +1,3 @@
-using ScanService.Api.Rest;
-using ScanService.Core.Inference;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Metrics;
 

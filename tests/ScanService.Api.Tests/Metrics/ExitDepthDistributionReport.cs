@@ -1,6 +1,5 @@
 using System.Globalization;
 using Xunit.Abstractions;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Metrics;
 

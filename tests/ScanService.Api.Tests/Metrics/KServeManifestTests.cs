@@ -1,5 +1,3 @@
-using System.Text.Json;
-using ScanService.Api.ModelLoading;
 using ScanService.Core.Bundle;
 using static ScanService.Api.Tests.Metrics.YamlDocuments;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ScanService.Api.ModelLoading;
 using static ScanService.Api.Tests.Metrics.YamlDocuments;
 
 namespace ScanService.Api.Tests.Metrics;

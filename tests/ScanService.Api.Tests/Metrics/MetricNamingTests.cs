@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ScanService.Api.Metrics;
-using ScanService.Core.Inference;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Metrics;

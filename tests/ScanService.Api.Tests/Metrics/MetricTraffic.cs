@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
-using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.Metrics;
-using ScanService.Core.Inference;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Metrics;

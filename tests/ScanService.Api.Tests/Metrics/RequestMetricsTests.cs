@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using Grpc.Core;
 using ScanService.Api.Grpc.V1;

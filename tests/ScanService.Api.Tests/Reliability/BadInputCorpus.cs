@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Google.Protobuf;
@@ -6,7 +5,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Grpc.V1;
-using static ScanService.Api.Tests.Rest.RestCalls;
 using Images = ScanService.Api.Tests.Reliability.CorpusImages;
 
 namespace ScanService.Api.Tests.Reliability;

@@ -1,6 +1,4 @@
 using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
-using ScanService.Api.ModelLoading;
 using Xunit.Abstractions;
 
 namespace ScanService.Api.Tests.Reliability;

@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using ScanService.Api.Grpc.V1;
 using ScanService.Api.Inference;
-using ScanService.Api.ModelLoading;
 using ScanService.Core.Batching;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Reliability;
 

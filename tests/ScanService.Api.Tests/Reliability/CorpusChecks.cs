@@ -1,7 +1,5 @@
-using System.Net;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Reliability;
 

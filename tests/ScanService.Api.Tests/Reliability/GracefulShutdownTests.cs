@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
 using Xunit.Abstractions;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Reliability;
 

@@ -1,13 +1,9 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Grpc.Core;
 using ScanService.Api.Grpc.OpenInference;
 using ScanService.Api.Grpc.V1;
-using ScanService.Api.ModelLoading;
 using ScanService.Core.Preprocessing;
 using Xunit.Abstractions;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Reliability;
 

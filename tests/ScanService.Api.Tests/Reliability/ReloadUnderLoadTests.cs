@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ScanService.Api.Grpc.V1;
 using Xunit.Abstractions;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Reliability;
 
@@ -135,7 +133,7 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output) : IDisposable
         var replaced = new List<ScanService.Api.ModelLoading.LoadedModel>();
         for (var r = 1; r <= Reloads; r++)
         {
-            replaced.Add(Grpc.GrpcTestServer.Model(factory));
+            replaced.Add(factory.Model());
             // Let requests run on each version for a moment, so that some are in flight at every swap and retirement.
             await Task.Delay(TimeSpan.FromMilliseconds(600));
             var version = $"9.{r}.0-under-load";

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

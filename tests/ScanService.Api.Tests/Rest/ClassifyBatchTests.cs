@@ -1,7 +1,3 @@
-using System.Net;
-using ScanService.Api.Rest;
-using ScanService.Core.Inference;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

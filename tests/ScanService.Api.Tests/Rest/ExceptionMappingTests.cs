@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using ScanService.Api.Inference;
-using ScanService.Api.Rest;
-using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.Tests.Rest;

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using ScanService.Api.Rest;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

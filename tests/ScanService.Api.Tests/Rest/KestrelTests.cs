@@ -1,8 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

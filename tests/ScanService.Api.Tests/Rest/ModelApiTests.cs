@@ -1,6 +1,3 @@
-using System.Text.Json;
-using ScanService.Core.Inference;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

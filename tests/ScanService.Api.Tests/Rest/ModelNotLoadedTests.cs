@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

@@ -1,11 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.DependencyInjection;
-using ScanService.Api.ModelLoading;
-using ScanService.Api.Rest;
 
 namespace ScanService.Api.Tests.Rest;
 

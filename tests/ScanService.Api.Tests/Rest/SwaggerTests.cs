@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Rest;
 

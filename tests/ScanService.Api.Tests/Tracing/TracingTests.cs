@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.TestHost;
 using OpenTelemetry.Trace;
 using ScanService.Api.Tests.Rest;
 using ScanService.Core.Diagnostics;
-using static ScanService.Api.Tests.Rest.RestCalls;
 
 namespace ScanService.Api.Tests.Tracing;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using ScanService.Core.Batching;
-using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Batching;
 

@@ -1,5 +1,3 @@
-using ScanService.Core.Batching;
-using ScanService.Core.Inference;
 using static ScanService.Core.Tests.Inference.EnginePlans;
 
 namespace ScanService.Core.Tests.Batching;

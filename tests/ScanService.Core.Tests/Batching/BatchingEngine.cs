@@ -1,4 +1,3 @@
-using ScanService.Core.Inference;
 using ScanService.Core.Tests.Inference;
 
 namespace ScanService.Core.Tests.Batching;

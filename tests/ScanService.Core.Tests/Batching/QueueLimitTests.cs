@@ -1,5 +1,3 @@
-using ScanService.Core.Batching;
-using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Batching;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Batching;
 

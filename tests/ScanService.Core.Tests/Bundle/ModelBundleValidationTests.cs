@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using ScanService.Core.Bundle;
-using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Bundle;
 

@@ -1,5 +1,4 @@
 using ScanService.Core.Evaluation;
-using ScanService.Core.Inference;
 using ScanService.Core.Tests.Inference;
 
 namespace ScanService.Core.Tests.Evaluation;

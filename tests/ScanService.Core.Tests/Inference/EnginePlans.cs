@@ -1,4 +1,3 @@
-using ScanService.Core.Inference;
 
 namespace ScanService.Core.Tests.Inference;
 

@@ -1,5 +1,3 @@
-using ScanService.Core.Batching;
-using ScanService.Core.Inference;
 using ScanService.Core.Inference.Features;
 using static ScanService.Core.Tests.Inference.EnginePlans;
 

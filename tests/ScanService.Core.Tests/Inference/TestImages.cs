@@ -1,6 +1,3 @@
-using ScanService.Core.Bundle;
-using ScanService.Core.Preprocessing;
-using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Inference;
 

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using ScanService.Core.Bundle;
-using ScanService.Core.Preprocessing;
-using SkiaSharp;
-using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Preprocessing;
 

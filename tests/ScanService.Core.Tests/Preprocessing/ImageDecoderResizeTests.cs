@@ -1,6 +1,3 @@
-using ScanService.Core.Bundle;
-using ScanService.Core.Preprocessing;
-using SkiaSharp;
 using static ScanService.Core.Tests.Preprocessing.ImageDecoderFormatTests;
 
 namespace ScanService.Core.Tests.Preprocessing;

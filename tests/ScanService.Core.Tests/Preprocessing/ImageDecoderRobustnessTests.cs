@@ -1,7 +1,3 @@
-using ScanService.Core.Bundle;
-using ScanService.Core.Preprocessing;
-using SkiaSharp;
-using ScanService.TestSupport;
 
 namespace ScanService.Core.Tests.Preprocessing;
 

@@ -1,6 +1,3 @@
-using ScanService.Core.Bundle;
-using ScanService.Core.Preprocessing;
-using SkiaSharp;
 
 namespace ScanService.Core.Tests.Preprocessing;
 
