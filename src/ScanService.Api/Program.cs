@@ -1,7 +1,7 @@
 using ScanService.Api;
 using ScanService.Api.Admin;
 using ScanService.Api.Grpc;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Metrics;
 using ScanService.Api.ModelLoading;
 using ScanService.Api.Rest;

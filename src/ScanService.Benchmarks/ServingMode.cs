@@ -1,5 +1,5 @@
 using ScanService.Core.Inference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 
 namespace ScanService.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 
 namespace ScanService.Soak;
 
@@ -48,7 +48,7 @@ public sealed record OptionProfile(string Name, string? OperatingPoint = null, i
     }
 
     /// <summary>The parameters of an Open Inference Protocol gRPC ModelInfer request.</summary>
-    public void AddInferParameters(Google.Protobuf.Collections.MapField<string, ScanService.Api.Grpc.OpenInference.InferParameter> parameters)
+    public void AddInferParameters(Google.Protobuf.Collections.MapField<string, ScanService.Protocols.OpenInference.InferParameter> parameters)
     {
         if (OperatingPoint is not null) parameters["operating_point"] = new() { StringParam = OperatingPoint };
         if (MaxExit is { } maxExit) parameters["max_exit"] = new() { Int64Param = maxExit };

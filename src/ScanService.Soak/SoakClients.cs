@@ -8,8 +8,8 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.OpenInference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.OpenInference;
+using ScanService.Protocols.Scan.V1;
 
 namespace ScanService.Soak;
 

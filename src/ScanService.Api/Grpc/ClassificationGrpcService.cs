@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
-using ScanService.Api.Grpc.V1;
-using ScanService.Api.Inference;
+using ScanService.Protocols.Scan.V1;
+using ScanService.Api.Classifier;
 using ScanService.Api.Metrics;
 using ScanService.Api.Serving;
 

@@ -1,4 +1,4 @@
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using ScanService.Api.Serving;
 
 namespace ScanService.Api.Grpc;
@@ -24,7 +24,7 @@ internal static class ClassificationMessages
         return request.Image.Memory;
     }
 
-    public static Classification ToMessage(Inference.Classification answer, int topK)
+    public static Classification ToMessage(Classifier.Classification answer, int topK)
     {
         var labels = answer.Model.Manifest.Labels;
         var message = new Classification
@@ -37,10 +37,10 @@ internal static class ClassificationMessages
             OperatingPoint = answer.Plan.OperatingPoint ?? "",
             ExitMode = answer.Plan.Mode switch
             {
-                Core.Inference.ExitMode.EarlyExit => V1.ExitMode.EarlyExit,
-                Core.Inference.ExitMode.FullDepth => V1.ExitMode.FullDepth,
-                Core.Inference.ExitMode.Ensemble => V1.ExitMode.Ensemble,
-                _ => V1.ExitMode.Unspecified,
+                Core.Inference.ExitMode.EarlyExit => Protocols.Scan.V1.ExitMode.EarlyExit,
+                Core.Inference.ExitMode.FullDepth => Protocols.Scan.V1.ExitMode.FullDepth,
+                Core.Inference.ExitMode.Ensemble => Protocols.Scan.V1.ExitMode.Ensemble,
+                _ => Protocols.Scan.V1.ExitMode.Unspecified,
             },
             ModelName = answer.Model.Name,
             ModelVersion = answer.Model.Version,
@@ -51,7 +51,7 @@ internal static class ClassificationMessages
     }
 
     /// <summary>Classifies one request's image with its options.</summary>
-    public static async Task<Classification> ClassifyAsync(this Inference.ImageClassifier classifier, ClassifyRequest request, ServingLimits limits, CancellationToken cancellationToken)
+    public static async Task<Classification> ClassifyAsync(this Classifier.ImageClassifier classifier, ClassifyRequest request, ServingLimits limits, CancellationToken cancellationToken)
     {
         var options = ToRequestOptions(request.Options);
         var image = RequireImage(request, limits);

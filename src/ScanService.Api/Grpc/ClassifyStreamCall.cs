@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Grpc.Core;
-using ScanService.Api.Grpc.V1;
-using ScanService.Api.Inference;
+using ScanService.Protocols.Scan.V1;
+using ScanService.Api.Classifier;
 using ScanService.Api.Metrics;
 using ScanService.Api.Serving;
 

@@ -1,8 +1,8 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Options;
-using ScanService.Api.Grpc.OpenInference;
+using ScanService.Protocols.OpenInference;
 using ScanService.Api.OpenInference.Grpc;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using ScanService.Api.Serving;
 
 namespace ScanService.Api.Grpc;

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;

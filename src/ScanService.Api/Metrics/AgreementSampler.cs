@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
 

@@ -3,7 +3,7 @@ using System.Reflection;
 using Grpc.AspNetCore.Server;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Core.Inference;
 
 namespace ScanService.Api.Metrics;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;

@@ -1,5 +1,5 @@
 using System.Reflection;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.ModelLoading;
 
 namespace ScanService.Api.OpenInference;

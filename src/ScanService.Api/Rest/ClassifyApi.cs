@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Serving;
 
 namespace ScanService.Api.Rest;

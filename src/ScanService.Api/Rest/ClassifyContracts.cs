@@ -1,4 +1,4 @@
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Core.Inference;
 
 namespace ScanService.Api.Rest;

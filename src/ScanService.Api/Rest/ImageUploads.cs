@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Serving;
 
 namespace ScanService.Api.Rest;

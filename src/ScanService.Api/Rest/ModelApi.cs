@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 
 namespace ScanService.Api.Rest;
 

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 using ScanService.Core.Inference;

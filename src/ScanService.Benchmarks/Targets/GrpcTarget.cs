@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 
 namespace ScanService.Benchmarks.Targets;
 

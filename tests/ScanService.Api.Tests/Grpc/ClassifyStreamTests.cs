@@ -1,6 +1,6 @@
 using Grpc.Core;
 using ScanService.Api.Grpc;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Grpc;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
-using ScanService.Api.Grpc.V1;
-using ExitMode = ScanService.Api.Grpc.V1.ExitMode;
+using ScanService.Protocols.Scan.V1;
+using ExitMode = ScanService.Protocols.Scan.V1.ExitMode;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Grpc;

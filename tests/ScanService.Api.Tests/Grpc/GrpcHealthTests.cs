@@ -1,8 +1,8 @@
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using ScanService.Api.Grpc.OpenInference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.OpenInference;
+using ScanService.Protocols.Scan.V1;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Grpc;

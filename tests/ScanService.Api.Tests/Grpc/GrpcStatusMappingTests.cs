@@ -1,6 +1,6 @@
 using Grpc.Core;
 using ScanService.Api.Grpc;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.Tests.Grpc;

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Grpc;

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using Google.Protobuf;
 using Grpc.Core;
-using ScanService.Api.Grpc.OpenInference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.OpenInference;
+using ScanService.Protocols.Scan.V1;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
-using InputTensor = ScanService.Api.Grpc.OpenInference.ModelInferRequest.Types.InferInputTensor;
+using InputTensor = ScanService.Protocols.OpenInference.ModelInferRequest.Types.InferInputTensor;
 
 namespace ScanService.Api.Tests.Grpc;
 

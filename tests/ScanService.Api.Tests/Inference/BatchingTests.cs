@@ -1,6 +1,6 @@
 using Grpc.Core;
-using ScanService.Api.Grpc.V1;
-using ScanService.Api.Inference;
+using ScanService.Protocols.Scan.V1;
+using ScanService.Api.Classifier;
 using ScanService.Core.Batching;
 using GrpcTestServer = ScanService.Api.Tests.Grpc.GrpcTestServer;
 using Images = ScanService.Api.Tests.Rest.FashionMnistImages;

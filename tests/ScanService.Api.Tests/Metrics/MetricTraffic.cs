@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using ScanService.Api.Metrics;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 

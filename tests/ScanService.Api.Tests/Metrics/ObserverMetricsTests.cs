@@ -1,4 +1,4 @@
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Metrics;
 
 namespace ScanService.Api.Tests.Metrics;

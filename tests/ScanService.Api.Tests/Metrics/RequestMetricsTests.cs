@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Grpc.Core;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
 namespace ScanService.Api.Tests.Metrics;

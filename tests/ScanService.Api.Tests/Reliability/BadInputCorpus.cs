@@ -3,8 +3,8 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.OpenInference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.OpenInference;
+using ScanService.Protocols.Scan.V1;
 using Images = ScanService.Api.Tests.Reliability.CorpusImages;
 
 namespace ScanService.Api.Tests.Reliability;

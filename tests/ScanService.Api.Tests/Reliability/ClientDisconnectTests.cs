@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.V1;
-using ScanService.Api.Inference;
+using ScanService.Protocols.Scan.V1;
+using ScanService.Api.Classifier;
 using ScanService.Core.Batching;
 
 namespace ScanService.Api.Tests.Reliability;

@@ -1,5 +1,5 @@
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 
 namespace ScanService.Api.Tests.Reliability;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using Xunit.Abstractions;
 
 namespace ScanService.Api.Tests.Reliability;

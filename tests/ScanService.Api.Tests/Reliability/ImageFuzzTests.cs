@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
-using ScanService.Api.Grpc.OpenInference;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.OpenInference;
+using ScanService.Protocols.Scan.V1;
 using ScanService.Core.Preprocessing;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ScanService.Api.Grpc.V1;
+using ScanService.Protocols.Scan.V1;
 using Xunit.Abstractions;
 
 namespace ScanService.Api.Tests.Reliability;

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Core.Preprocessing;
 
 namespace ScanService.Api.Tests.Rest;

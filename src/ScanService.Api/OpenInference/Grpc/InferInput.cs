@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Grpc;
-using ScanService.Api.Grpc.OpenInference;
+using ScanService.Protocols.OpenInference;
 using ScanService.Api.Serving;
 using static ScanService.Api.OpenInference.InferenceProtocol;
 using ScanService.Core.Bundle;

@@ -1,6 +1,6 @@
 using Google.Protobuf.Collections;
 using ScanService.Api.Grpc;
-using ScanService.Api.Grpc.OpenInference;
+using ScanService.Protocols.OpenInference;
 using ScanService.Api.Serving;
 using static ScanService.Api.OpenInference.InferenceProtocol;
 using ScanService.Core.Inference;

@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using Grpc.Core;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using Microsoft.Extensions.Options;
 using ScanService.Api.ModelLoading;
 using ScanService.Api.Grpc;
-using ScanService.Api.Grpc.OpenInference;
+using ScanService.Protocols.OpenInference;
 using ScanService.Api.Serving;
 using static ScanService.Api.OpenInference.InferenceProtocol;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.ModelLoading;
 using ScanService.Api.Rest;
 using ScanService.Api.Serving;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using ScanService.Api.Inference;
+using ScanService.Api.Classifier;
 using ScanService.Api.Rest;
 using ScanService.Api.Serving;
 using ScanService.Api.ModelLoading;

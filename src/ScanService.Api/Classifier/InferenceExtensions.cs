@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 
-namespace ScanService.Api.Inference;
+namespace ScanService.Api.Classifier;
 
 public static class InferenceExtensions
 {

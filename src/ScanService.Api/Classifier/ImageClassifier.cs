@@ -4,7 +4,7 @@ using ScanService.Core.Diagnostics;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
-namespace ScanService.Api.Inference;
+namespace ScanService.Api.Classifier;
 
 /// <summary>The service is up but has no model to answer with (503 / UNAVAILABLE).</summary>
 public sealed class ModelNotReadyException(string message) : Exception(message);

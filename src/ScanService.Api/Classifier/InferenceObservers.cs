@@ -1,6 +1,6 @@
 using ScanService.Core.Inference;
 
-namespace ScanService.Api.Inference;
+namespace ScanService.Api.Classifier;
 
 /// <summary>Every registered <see cref="IInferenceObserver"/> as the one the engine takes when it runs without the batcher.</summary>
 internal sealed class InferenceObservers(IInferenceObserver[] observers) : IInferenceObserver

@@ -1,7 +1,7 @@
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
 
-namespace ScanService.Api.Inference;
+namespace ScanService.Api.Classifier;
 
 /// <summary>
 /// Told of every answer after it is given, with the preprocessed sample it was given for: metrics count exit
