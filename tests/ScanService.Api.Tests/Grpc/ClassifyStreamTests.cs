@@ -159,15 +159,25 @@ public sealed class ClassifyStreamTests : IDisposable
         Assert.Equal(0, inFlight.Count);
     }
 
+    /// <summary>Counts the answers the classifier reports to its observers (what the exit metrics count).</summary>
+    private sealed class AnswerCounter : ScanService.Api.Classifier.IClassificationObserver
+    {
+        private int _count;
+        public int Count => Volatile.Read(ref _count);
+        public void Answered(LoadedModel model, ExitPlan plan, ReadOnlyMemory<float> sample, Prediction prediction) => Interlocked.Increment(ref _count);
+    }
+
     [Fact]
     public async Task A_cancelled_call_stops_its_work_on_the_server()
     {
         // Each item waits a second in the batcher for company it never gets (4 in flight, batches of 64), so the
         // cancellation always finds work under way, however fast the machine.
+        var answered = new AnswerCounter();
         using var factory = new ScanApiFactory()
             .With("Grpc:MaxStreamItemsInFlight", "4")
             .With("Batching:MaxBatchSize", "64")
-            .With("Batching:MaxDelayMilliseconds", "1000");
+            .With("Batching:MaxDelayMilliseconds", "1000")
+            .AddServices(services => services.AddSingleton<ScanService.Api.Classifier.IClassificationObserver>(answered));
         var client = Client(factory);
         var inFlight = factory.Service<InFlightStreamItems>();
         var slow = FashionMnistImages.Take(1)[0];
@@ -180,9 +190,10 @@ public sealed class ClassifyStreamTests : IDisposable
             for (var i = 0; ; i++)
                 await call.RequestStream.WriteAsync(Request($"item-{i}", slow, new ClassifyOptions { FullDepth = true }));
         });
+        var received = 0;
         var reading = Task.Run(async () =>
         {
-            await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+            await foreach (var _ in call.ResponseStream.ReadAllAsync()) Interlocked.Increment(ref received);
         });
         await WaitUntilAsync(() => inFlight.Count > 0, Patience);
 
@@ -193,7 +204,33 @@ public sealed class ClassifyStreamTests : IDisposable
         Assert.True(inFlight.Abandoned > 0, "no item was abandoned: the work of the cancelled call ran to the end");
         var readError = await Assert.ThrowsAsync<RpcException>(() => reading);
         Assert.Equal(StatusCode.Cancelled, readError.StatusCode);
+        // Work nobody reads is not counted as answered (scan_exits_total and the agreement sampler hear of answers only).
+        await Task.Delay(1500);
+        Assert.Equal(Volatile.Read(ref received), answered.Count);
         await Assert.ThrowsAnyAsync<Exception>(() => sending);
+    }
+
+    [Fact]
+    public async Task Each_streamed_item_is_a_request_in_the_request_metrics()
+    {
+        var images = FashionMnistImages.Take(3);
+        var before = await StreamRequestsAsync();
+
+        var answers = await ExchangeAsync(Client(), Enumerable.Range(0, 5).Select(i => Request($"item-{i}", images[i % images.Count])));
+
+        Assert.Equal(5, answers.Count);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await StreamRequestsAsync() < before + 5 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(before + 5, await StreamRequestsAsync());
+    }
+
+    /// <summary>scan_request_duration_seconds_count of front end grpc_stream, outcome ok.</summary>
+    private async Task<double> StreamRequestsAsync()
+    {
+        using var http = _factory.CreateClient();
+        var metrics = await ScanService.Api.Tests.Metrics.PrometheusExposition.ScrapeAsync(http);
+        return metrics.Series("scan_request_duration_seconds_count")
+            .Where(s => s.Label("front_end") == "grpc_stream" && s.Label("outcome") == "ok").Sum(s => s.Value);
     }
 
     [Fact]
