@@ -63,12 +63,28 @@ apt_update() { if [[ $apt_updated -eq 0 ]]; then apt-get update -qq; apt_updated
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 
 # Debian 13 as an apt source pinned at priority 100: packages come from it only when asked for with -t trixie.
+# The Debian archive this machine already installs from (its own sources name it; the security archive aside).
+debian_archive() {
+  local uri
+  uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -- '-security' | awk '{print $2}' | head -n 1)
+  if [[ -z "$uri" ]]; then
+    uri=$(grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v -- '-security' | awk '{print $2}' | head -n 1)
+  fi
+  if [[ -z "$uri" ]]; then
+    echo "prerequisites: no Debian archive found in /etc/apt/sources.list*; add one, then run this again" >&2
+    exit 1
+  fi
+  echo "$uri"
+}
+
 add_trixie_source() {
   if [[ -f /etc/apt/sources.list.d/scanservice-trixie.sources && -f /etc/apt/preferences.d/scanservice-trixie ]]; then return 0; fi
-  echo "prerequisites: adding Debian 13 (trixie) at pin priority 100"
+  local archive
+  archive=$(debian_archive)
+  echo "prerequisites: adding Debian 13 (trixie) from $archive at pin priority 100"
   cat > /etc/apt/sources.list.d/scanservice-trixie.sources <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $archive
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
