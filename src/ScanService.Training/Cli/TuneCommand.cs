@@ -67,6 +67,12 @@ public static class TuneCommand
         File.WriteAllText(Path.Combine(folder, "exits-per-class.svg"),
             SvgPlots.ExitSharesByClass(test, result.Default.Thresholds, trained.Record.Data.Labels, $"Exit taken per class, {result.DefaultOperatingPoint} (test)"));
         File.WriteAllText(Path.Combine(folder, "attention-maps.svg"), SvgPlots.AttentionGrid(AttentionSamples(trained)));
+        var metrics = trained.Folder.ReadMetrics();
+        if (metrics.Count > 0)
+        {
+            File.WriteAllText(Path.Combine(folder, "training-loss.svg"), SvgPlots.TrainingLoss(metrics));
+            File.WriteAllText(Path.Combine(folder, "validation-accuracy.svg"), SvgPlots.ValidationAccuracy(metrics));
+        }
 
         var table = new Table().AddColumns("operating point", "thresholds", "validation accuracy", "relative cost", "test accuracy", "test relative cost", "test share per exit");
         foreach (var p in chosen.OperatingPoints)

@@ -218,6 +218,59 @@ public static class SvgPlots
         label.LabelFontSize = 11;
     }
 
+    /// <summary>
+    /// The run's loss per epoch, each term as it enters the loss (weights and T² applied): the deepest exit's
+    /// cross-entropy, the shallow exits' cross-entropy, distillation and feature hint, and their sum.
+    /// </summary>
+    public static string TrainingLoss(IReadOnlyList<Learning.EpochMetrics> metrics, string title = "Training loss per epoch")
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        using var plot = NewPlot(title, "Epoch", "Loss (mean over the epoch's batches)");
+        double[] epochs = [.. metrics.Select(m => (double)m.Epoch)];
+        (string Name, Func<Learning.EpochMetrics, double> Value)[] terms =
+        [
+            ("total", m => m.TrainLoss),
+            ("deepest exit: cross-entropy", m => m.TrainDeepCrossEntropy),
+            ("shallow exits: (1-α) cross-entropy", m => m.TrainCrossEntropy),
+            ("shallow exits: α T² distillation", m => m.TrainDistillation),
+            ("shallow exits: λ feature hint", m => m.TrainHint),
+        ];
+        for (int i = 0; i < terms.Length; i++)
+        {
+            var line = plot.Add.Scatter(epochs, [.. metrics.Select(terms[i].Value)], ExitPalette(i, terms.Length));
+            line.LegendText = terms[i].Name;
+            line.LineWidth = i == 0 ? 3 : 2;
+            line.MarkerSize = 4;
+        }
+        plot.ShowLegend(Edge.Right);
+        return plot.GetSvgXml(960, 480);
+    }
+
+    /// <summary>Validation accuracy per epoch of every exit and of the ensemble of the exits.</summary>
+    public static string ValidationAccuracy(IReadOnlyList<Learning.EpochMetrics> metrics, string title = "Validation accuracy per epoch")
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        using var plot = NewPlot(title, "Epoch", "Validation accuracy (%)");
+        double[] epochs = [.. metrics.Select(m => (double)m.Epoch)];
+        int exits = metrics.Count == 0 ? 0 : metrics.Max(m => m.ValidationAccuracy.Count);
+        for (int k = 0; k < exits; k++)
+        {
+            var line = plot.Add.Scatter(epochs, [.. metrics.Select(m => k < m.ValidationAccuracy.Count ? 100 * m.ValidationAccuracy[k] : double.NaN)], ExitPalette(k, exits));
+            line.LegendText = $"exit {k + 1}";
+            line.LineWidth = 2;
+            line.MarkerSize = 4;
+        }
+        if (metrics.Any(m => m.ValidationEnsembleAccuracy is not null))
+        {
+            var ensemble = plot.Add.Scatter(epochs, [.. metrics.Select(m => 100 * (m.ValidationEnsembleAccuracy ?? double.NaN))], FullColour);
+            ensemble.LegendText = "ensemble";
+            ensemble.LinePattern = LinePattern.Dashed;
+            ensemble.MarkerSize = 4;
+        }
+        plot.ShowLegend(Edge.Right);
+        return plot.GetSvgXml(960, 480);
+    }
+
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
         var plot = new Plot();

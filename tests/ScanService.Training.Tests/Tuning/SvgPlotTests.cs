@@ -141,4 +141,31 @@ public class SvgPlotTests
         Assert.Equal(1f, m[1, 0]);
         Assert.Throws<ArgumentException>(() => new HeatMap(2, 2, new float[3]));
     }
+
+    private static IReadOnlyList<ScanService.Training.Learning.EpochMetrics> Epochs(int count) =>
+        [.. Enumerable.Range(1, count).Select(e => new ScanService.Training.Learning.EpochMetrics
+        {
+            Epoch = e, LearningRate = 0.1 / e, TrainLoss = 3.0 / e, TrainDeepCrossEntropy = 1.0 / e, TrainCrossEntropy = 1.2 / e,
+            TrainDistillation = 0.7 / e, TrainHint = 0.01, TrainAccuracy = 0.5 + 0.04 * e,
+            ValidationAccuracy = [0.6 + 0.02 * e, 0.62 + 0.02 * e, 0.63 + 0.02 * e, 0.65 + 0.02 * e], ValidationEnsembleAccuracy = 0.66 + 0.02 * e,
+            Seconds = 140, ImagesPerSecond = 400,
+        })];
+
+    [Fact]
+    public void Training_curves_name_every_loss_term_and_exit_with_no_label_over_another()
+    {
+        XDocument loss = Parse(SvgPlots.TrainingLoss(Epochs(8)));
+        XDocument accuracy = Parse(SvgPlots.ValidationAccuracy(Epochs(8)));
+
+        List<string> lossTexts = Texts(loss), accuracyTexts = Texts(accuracy);
+        Assert.Contains("Training loss per epoch", lossTexts);
+        Assert.Contains("Epoch", lossTexts);
+        foreach (var term in new[] { "total", "deepest exit: cross-entropy", "shallow exits: (1-α) cross-entropy", "shallow exits: α T² distillation", "shallow exits: λ feature hint" })
+            Assert.Contains(term, lossTexts);
+        Assert.Contains("Validation accuracy (%)", accuracyTexts);
+        Assert.All(Enumerable.Range(1, 4), k => Assert.Contains($"exit {k}", accuracyTexts));
+        Assert.Contains("ensemble", accuracyTexts);
+        Assert.Empty(OverlappingTexts(loss));
+        Assert.Empty(OverlappingTexts(accuracy));
+    }
 }
