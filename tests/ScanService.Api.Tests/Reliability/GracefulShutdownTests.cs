@@ -25,6 +25,10 @@ public class GracefulShutdownTests(ITestOutputHelper output)
                 ["Model:ShutdownTimeoutSeconds"] = ShutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Limits:MaxBatchRequestBodyBytes"] = (256 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // The requests then wait a second in the batcher for company after decoding, so they are still in
+                // flight at the signal however fast the machine decodes (an idle one decoded the 16 images in 0.2 s).
+                ["Batching:MaxBatchSize"] = "256",
+                ["Batching:MaxDelayMilliseconds"] = "1000",
             }, TimeSpan.FromSeconds(120));
         using var http = new HttpClient { BaseAddress = service.Rest, Timeout = TimeSpan.FromSeconds(60) };
         using var channel = GrpcChannel.ForAddress(service.Grpc);
