@@ -81,7 +81,8 @@ internal static class ImageUploads
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The whole body in memory; the endpoint's body limit is enforced while it is read.</summary>
+    internal static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         // The declared length only sizes the first buffer, and not beyond 1 MiB: the body limit is enforced while reading.
         using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));

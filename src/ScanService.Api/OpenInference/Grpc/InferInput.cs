@@ -60,7 +60,7 @@ internal sealed class InferInput
         if (shape[0] > Array.MaxLength / spec.PixelsPerSample)
             throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} is too large");
         var expected = (int)shape[0] * spec.PixelsPerSample;
-        var pixels = new float[expected];
+        float[] pixels;
         if (raw is not null)
         {
             pixels = BinaryTensorData.Floats(raw.Span, expected, problem => GrpcStatusMapping.InvalidArgument($"raw FP32 input '{tensor.Name}' of shape {Format(shape)} {problem}"));
@@ -70,6 +70,7 @@ internal sealed class InferInput
             var values = tensor.Contents?.Fp32Contents;
             if (values is null || values.Count != expected)
                 throw GrpcStatusMapping.InvalidArgument($"FP32 input '{tensor.Name}' of shape {Format(shape)} needs {expected} fp32_contents; got {values?.Count ?? 0}");
+            pixels = new float[expected];
             values.CopyTo(pixels, 0);
         }
         // As on the REST route: NaN or an infinity would run through the network and come back as a NaN confidence.

@@ -40,10 +40,7 @@ internal static class InferRequestReader
                 $"An inference request is JSON (application/json, or no content type), or JSON and binary tensors with an {BinaryTensorData.HeaderLengthHeader} header; the request says '{request.ContentType}'.");
         }
 
-        // The body limit is enforced while reading; the declared length only sizes the first buffer.
-        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var body = await ImageUploads.ReadBodyAsync(request, cancellationToken);
         var jsonLength = headerLength ?? body.Length;
         if (jsonLength > body.Length)
             throw InvalidRequestException.BadRequest($"{BinaryTensorData.HeaderLengthHeader} says {jsonLength} bytes of JSON; the body has {body.Length}.");
