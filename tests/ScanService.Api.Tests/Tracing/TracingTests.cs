@@ -34,17 +34,23 @@ public sealed class TracingTests
         var answer = await client.ClassifyAsync(FashionMnistImages.Png(0), "?fullDepth=true");
         var exits = answer.ExitCount;
 
-        Activity request;
+        // Spans are exported as each ends, on the threads that end them: wait until the request's span and every span
+        // this request must have are in (or the deadline passes and the assertions below say what is missing).
+        string[] expected = [ScanActivities.Decode, .. Enumerable.Range(1, exits).Select(ScanActivities.Stage), ScanActivities.ExitHead(exits)];
+        Activity? request = null;
+        List<Activity> mine = [];
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
+        while (DateTime.UtcNow < deadline)
         {
-            lock (spans) request = spans.FirstOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal))!;
-            if (request is not null || DateTime.UtcNow > deadline) break;
+            lock (spans)
+            {
+                request = spans.FirstOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal));
+                mine = request is null ? [] : spans.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
+            }
+            if (request is not null && expected.All(n => mine.Any(s => s.DisplayName == n))) break;
             await Task.Delay(20);
         }
         lock (spans) Assert.True(request is not null, $"no request span among {spans.Count}: {string.Join(", ", spans.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
-        List<Activity> mine;
-        lock (spans) mine = spans.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
         var names = mine.Select(s => s.DisplayName).ToHashSet();
         Assert.Contains(ScanActivities.Decode, names);
         for (var k = 1; k <= exits; k++) Assert.Contains(ScanActivities.Stage(k), names);
@@ -52,7 +58,7 @@ public sealed class TracingTests
         Assert.Contains(ScanActivities.ExitHead(exits), names);
         Assert.DoesNotContain(ScanActivities.ExitHead(1), names);
         if (batching) Assert.Contains(ScanActivities.QueueWait, names);
-        Assert.All(mine, s => Assert.True(s.StartTimeUtc >= request.StartTimeUtc.AddMilliseconds(-1) && s.Duration >= TimeSpan.Zero, $"{s.DisplayName} lies outside its request"));
+        Assert.All(mine, s => Assert.True(s.StartTimeUtc >= request!.StartTimeUtc.AddMilliseconds(-1) && s.Duration >= TimeSpan.Zero, $"{s.DisplayName} lies outside its request"));
         // Stages run in order.
         var stages = Enumerable.Range(1, exits).Select(k => mine.Single(s => s.DisplayName == ScanActivities.Stage(k))).ToList();
         for (var k = 1; k < stages.Count; k++) Assert.True(stages[k].StartTimeUtc >= stages[k - 1].StartTimeUtc);
