@@ -30,6 +30,10 @@ public sealed class TracingTests
         var (factory, spans) = Traced(batching);
         using var _ = factory;
         using var client = factory.CreateClient();
+        // Activity listeners are process-wide: this provider also records the servers of tests running beside this one.
+        // The request carries a trace id of its own (W3C traceparent), and only spans of that trace are this request's.
+        var traceId = ActivityTraceId.CreateRandom();
+        client.DefaultRequestHeaders.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
 
         var answer = await client.ClassifyAsync(FashionMnistImages.Png(0), "?fullDepth=true");
         var exits = answer.ExitCount;
@@ -44,13 +48,13 @@ public sealed class TracingTests
         {
             lock (spans)
             {
-                request = spans.FirstOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal));
+                request = spans.FirstOrDefault(s => s.TraceId == traceId && s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal));
                 mine = request is null ? [] : spans.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
             }
             if (request is not null && expected.All(n => mine.Any(s => s.DisplayName == n))) break;
             await Task.Delay(20);
         }
-        lock (spans) Assert.True(request is not null, $"no request span among {spans.Count}: {string.Join(", ", spans.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
+        lock (spans) Assert.True(request is not null, $"no request span of trace {traceId} among {spans.Count}: {string.Join(", ", spans.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
         var names = mine.Select(s => s.DisplayName).ToHashSet();
         Assert.Contains(ScanActivities.Decode, names);
         for (var k = 1; k <= exits; k++) Assert.Contains(ScanActivities.Stage(k), names);
