@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ScanService.Api.Degradation;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Diagnostics;
 using ScanService.Core.Inference;
@@ -25,6 +26,8 @@ public sealed class ImageInBatchException(int index, string name, ImageDecodeExc
 public sealed record Classification(Prediction Prediction, LoadedModel Model, ExitPlan Plan, TimeSpan Preprocessing, TimeSpan Inference)
 {
     public string Label => Model.Manifest.Labels[Prediction.ClassIndex];
+    /// <summary>Served at a cheaper point than the request would get unloaded (graceful degradation).</summary>
+    public bool Degraded => Plan.Degraded;
     public int ExitCount => Model.Engine.ExitCount;
 }
 
@@ -34,8 +37,10 @@ public sealed record Classification(Prediction Prediction, LoadedModel Model, Ex
 /// own when batching is off). Each request holds a lease on one model from start to answer, so a reload never
 /// changes the model under it. Knows nothing of HTTP or gRPC.
 /// </summary>
-public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificationObserver> observers, IEnumerable<IInferenceObserver> inferenceObservers)
+public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificationObserver> observers, IEnumerable<IInferenceObserver> inferenceObservers,
+    DegradationController degradation)
 {
+    private readonly bool _measureLatency = degradation.Enabled && degradation.Options.Signal == DegradationSignal.Latency;
     private readonly IClassificationObserver[] _observers = observers.ToArray();
     private readonly IInferenceObserver? _inferenceObserver = InferenceObservers.Combine(inferenceObservers);
 
@@ -58,7 +63,7 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
     {
         using var lease = models.Lease();
         var model = lease.Model;
-        var plan = model.Engine.Resolve(options);
+        var plan = Plan(model, options);
         var size = model.Engine.SampleSize;
         var pixels = new float[count * size];
         var started = Stopwatch.GetTimestamp();
@@ -79,7 +84,16 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
                 }
             }
         }
-        return await RunAsync(model, plan, pixels, count, Stopwatch.GetElapsedTime(started), cancellationToken);
+        var answers = await RunAsync(model, plan, pixels, count, Stopwatch.GetElapsedTime(started), cancellationToken);
+        if (_measureLatency) degradation.Record(Stopwatch.GetElapsedTime(started));
+        return answers;
+    }
+
+    /// <summary>The request's options resolved against the model, at the point graceful degradation serves it at.</summary>
+    private ExitPlan Plan(LoadedModel model, InferenceOptions options)
+    {
+        var (effective, degraded) = degradation.Apply(model, options);
+        return model.Engine.Resolve(effective) with { Degraded = degraded };
     }
 
     /// <summary>
@@ -91,7 +105,10 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
         using var lease = models.Lease();
         var model = lease.Model;
         if (model.Engine.SampleSize != sampleSize) throw new ModelNotReadyException("the model was replaced while the request was read; send it again");
-        return await RunAsync(model, model.Engine.Resolve(options), pixels, count, TimeSpan.Zero, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        var answers = await RunAsync(model, Plan(model, options), pixels, count, TimeSpan.Zero, cancellationToken);
+        if (_measureLatency) degradation.Record(Stopwatch.GetElapsedTime(started));
+        return answers;
     }
 
     private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)

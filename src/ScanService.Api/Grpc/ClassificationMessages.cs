@@ -15,7 +15,8 @@ internal static class ClassificationMessages
                 options.HasMaxExit ? options.MaxExit : null,
                 options.FullDepth,
                 options.Ensemble,
-                options.HasTopK ? options.TopK : null);
+                options.HasTopK ? options.TopK : null,
+                options.HasDegrade ? options.Degrade : null);
 
     public static ReadOnlyMemory<byte> RequireImage(ClassifyRequest request, ServingLimits limits)
     {
@@ -35,6 +36,7 @@ internal static class ClassificationMessages
             Exit = answer.Prediction.Exit,
             ExitCount = answer.ExitCount,
             OperatingPoint = answer.Plan.OperatingPoint ?? "",
+            Degraded = answer.Degraded,
             ExitMode = answer.Plan.Mode switch
             {
                 Core.Inference.ExitMode.EarlyExit => Protocols.Scan.V1.ExitMode.EarlyExit,

@@ -1,3 +1,4 @@
+using ScanService.Api.Degradation;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
 
@@ -7,7 +8,7 @@ namespace ScanService.Api.Metrics;
 /// Runs the samples <see cref="AgreementSampler"/> picked on to full depth, in batches, and counts how many early
 /// answers agree with the deepest exit's. Its runs bypass the serving path's observers: they are not answers.
 /// </summary>
-public sealed class AgreementChecker(AgreementSampler sampler, ModelSlot host, ScanMetrics metrics, ILogger<AgreementChecker> logger)
+public sealed class AgreementChecker(AgreementSampler sampler, ModelSlot host, ScanMetrics metrics, DegradationController degradation, ILogger<AgreementChecker> logger)
     : BackgroundService
 {
     private const int MaxBatch = 32;
@@ -54,7 +55,12 @@ public sealed class AgreementChecker(AgreementSampler sampler, ModelSlot host, S
             return;
         }
         for (var i = 0; i < samples.Count; i++)
-            metrics.RecordAgreement(model, samples[i].OperatingPoint, deepest[i].ClassIndex == samples[i].ClassIndex);
+        {
+            var agreed = deepest[i].ClassIndex == samples[i].ClassIndex;
+            metrics.RecordAgreement(model, samples[i].OperatingPoint, agreed);
+            // The live accuracy floor of graceful degradation reads the same checks.
+            degradation.RecordAgreement(model, samples[i].OperatingPoint, agreed);
+        }
     }
 
     private void Dropped(LoadedModel model, int count)

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Classifier;
+using ScanService.Api.Degradation;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
 
@@ -18,11 +19,13 @@ public sealed class AgreementSampler : IClassificationObserver
 {
     private readonly Channel<AgreementSample> _pending;
     private readonly ScanMetrics _metrics;
+    private readonly DegradationController _degradation;
     private readonly double _rate;
 
-    public AgreementSampler(IOptions<MetricsOptions> options, ScanMetrics metrics)
+    public AgreementSampler(IOptions<MetricsOptions> options, ScanMetrics metrics, DegradationController degradation)
     {
         _metrics = metrics;
+        _degradation = degradation;
         _rate = options.Value.AgreementSampleRate;
         _pending = Channel.CreateBounded<AgreementSample>(new BoundedChannelOptions(options.Value.AgreementQueueCapacity)
         {
@@ -45,6 +48,7 @@ public sealed class AgreementSampler : IClassificationObserver
         if (prediction.Exit == model.Engine.ExitCount)
         {
             _metrics.RecordAgreement(model, operatingPoint, agreed: true);
+            _degradation.RecordAgreement(model, operatingPoint, agreed: true);
             return;
         }
         // The request's buffer belongs to the request; the check keeps its own copy of the one sample.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using ScanService.Api.Degradation;
 using ScanService.Api.ModelLoading;
 using ScanService.Core.Inference;
 
@@ -44,11 +45,12 @@ public sealed class ScanMetrics : IModelObserver
     private readonly Counter<long> _agreementSampled;
     private readonly Counter<long> _agreementAgreed;
     private readonly Counter<long> _agreementDropped;
+    private readonly Counter<long> _degraded;
     private readonly Lock _modelGate = new();
     private Histogram<double>? _exitDepth;
     private int _queueDepth;
 
-    public ScanMetrics(IMeterFactory meterFactory)
+    public ScanMetrics(IMeterFactory meterFactory, DegradationController degradation)
     {
         _meter = meterFactory.Create(MeterName);
 
@@ -78,6 +80,12 @@ public sealed class ScanMetrics : IModelObserver
             "Sampled answers not checked because the check's queue was full or the model changed.");
         _meter.CreateObservableGauge("scan.model.info", ObserveModel, unit: null,
             "The model served (name, version, exit count) and the execution provider running it; always 1.");
+        _degraded = _meter.CreateCounter<long>("scan.answers.degraded", "{answer}",
+            "Answers served at a cheaper operating point than asked for because the service was overloaded, by the point that served them.");
+        _meter.CreateObservableGauge("scan.degradation.level", () => ObserveDegradation(degradation, point => degradation.Level), "{step}",
+            "Graceful degradation: steps below the base operating point that unpinned requests are served at now (0: not degraded).");
+        _meter.CreateObservableGauge("scan.degradation.relative_cost", () => ObserveDegradation(degradation, point => point.RelativeCost), unit: null,
+            "Graceful degradation: validation cost, relative to full depth, of the point unpinned requests are served at now.");
 
     }
 
@@ -99,8 +107,16 @@ public sealed class ScanMetrics : IModelObserver
     {
         var tags = new TagList { { "model", model.Name }, { "operating_point", OperatingPointLabel(plan) } };
         Volatile.Read(ref _exitDepth)?.Record(exit, tags);
+        if (plan.Degraded) _degraded.Add(1, tags);
         tags.Add("exit", Number(exit));
         _exits.Add(1, tags);
+    }
+
+    /// <summary>A gauge of the controller's current point, labelled with it; nothing while degradation is off.</summary>
+    private IEnumerable<Measurement<T>> ObserveDegradation<T>(DegradationController degradation, Func<Core.Bundle.OperatingPoint, T> value) where T : struct
+    {
+        if (_model is not { } model || degradation.Current is not { } point) return [];
+        return [new Measurement<T>(value(point), new KeyValuePair<string, object?>("model", model.Name), new KeyValuePair<string, object?>("operating_point", point.Name))];
     }
 
     public void RecordRequest(FrontEnd frontEnd, RequestOutcome outcome, TimeSpan duration) =>

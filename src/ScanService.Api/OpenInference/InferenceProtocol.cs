@@ -34,6 +34,9 @@ public static class InferenceProtocol
     public const string MaxExit = "max_exit";
     public const string FullDepth = "full_depth";
     public const string Ensemble = "ensemble";
+    /// <summary>Request: false keeps a request without an operating point at the default one under overload. Response: whether the answers were degraded.</summary>
+    public const string Degrade = "degrade";
+    public const string Degraded = "degraded";
 
     /// <summary>The server's version, without the source revision the SDK appends after '+'.</summary>
     public static string ServerVersion { get; } =

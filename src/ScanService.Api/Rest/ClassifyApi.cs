@@ -43,6 +43,7 @@ public static class ClassifyApi
     /// <param name="fullDepth">No early exit: answer at the deepest allowed exit. Not with ensemble or operatingPoint.</param>
     /// <param name="ensemble">Answer with the mean of every allowed exit's logits. Not with fullDepth or operatingPoint.</param>
     /// <param name="topK">How many of the most probable classes to list: at least 1, 5 when absent; above the number of classes lists them all.</param>
+    /// <param name="degrade">false keeps a request without an operating point at the default one when the service is overloaded (graceful degradation may otherwise serve it at a cheaper point of the model's front); true when absent.</param>
     /// <param name="cancellationToken">Aborted with the request.</param>
     /// <response code="200">The answer, with the exit that gave it.</response>
     /// <response code="400">The image cannot be decoded (or declares more pixels than accepted), or an option does not fit the model.</response>
@@ -58,9 +59,10 @@ public static class ClassifyApi
         bool fullDepth = false,
         bool ensemble = false,
         int? topK = null,
+        bool? degrade = null,
         CancellationToken cancellationToken = default)
     {
-        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK);
+        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK, degrade);
         var image = await ImageUploads.ReadSingleAsync(request, limits.Value, cancellationToken);
         var results = await classifier.ClassifyImagesAsync([image], options.Inference, cancellationToken);
         return TypedResults.Ok(ClassifyResponse.From(results[0], options.TopK));
@@ -79,6 +81,7 @@ public static class ClassifyApi
     /// <param name="ensemble">Answer with the mean of every allowed exit's logits. Not with fullDepth or operatingPoint.</param>
     /// <param name="topK">How many of the most probable classes to list per image: at least 1, 5 when absent; above the number of classes lists them all.</param>
     /// <param name="limits">Request limits.</param>
+    /// <param name="degrade">false keeps a request without an operating point at the default one when the service is overloaded (graceful degradation may otherwise serve it at a cheaper point of the model's front); true when absent.</param>
     /// <param name="cancellationToken">Aborted with the request.</param>
     /// <response code="200">One answer per image, in order.</response>
     /// <response code="400">An image cannot be decoded (the problem's <c>index</c> and <c>part</c> say which), no file parts, or an option does not fit the model.</response>
@@ -94,9 +97,10 @@ public static class ClassifyApi
         bool fullDepth = false,
         bool ensemble = false,
         int? topK = null,
+        bool? degrade = null,
         CancellationToken cancellationToken = default)
     {
-        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK);
+        var options = RequestOptions.Create(operatingPoint, maxExit, fullDepth, ensemble, topK, degrade);
         var images = await ImageUploads.ReadBatchAsync(request, limits.Value, cancellationToken);
         var results = await classifier.ClassifyBatchAsync(images, options.Inference, cancellationToken);
         return TypedResults.Ok(new BatchClassifyResponse(results.Select(r => ClassifyResponse.From(r, options.TopK)).ToList()));

@@ -20,8 +20,10 @@ public sealed record ClassifyResponse
     public required int ExitCount { get; init; }
     /// <summary>earlyExit (thresholds of an operating point), fullDepth (no early exit) or ensemble (mean of every exit's logits).</summary>
     public required ExitMode Mode { get; init; }
-    /// <summary>The operating point whose thresholds decided, in earlyExit mode; null otherwise.</summary>
+    /// <summary>The operating point whose thresholds decided (a named one or a point of the model's front, front-NN), in earlyExit mode; null otherwise.</summary>
     public string? OperatingPoint { get; init; }
+    /// <summary>True when the service was overloaded and served this request, which named no operating point, at a cheaper one than its default (graceful degradation).</summary>
+    public bool Degraded { get; init; }
     /// <summary>Where the time went.</summary>
     public required ClassifyTimings Timings { get; init; }
     /// <summary>The model that answered.</summary>
@@ -39,6 +41,7 @@ public sealed record ClassifyResponse
         ExitCount = classification.ExitCount,
         Mode = classification.Plan.Mode,
         OperatingPoint = classification.Plan.OperatingPoint,
+        Degraded = classification.Degraded,
         Timings = new ClassifyTimings(classification.Preprocessing.TotalMilliseconds, classification.Inference.TotalMilliseconds),
         Model = new ModelReference(classification.Model.Name, classification.Model.Version),
     };

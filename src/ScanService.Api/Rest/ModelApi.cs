@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ScanService.Api.Classifier;
+using ScanService.Api.Degradation;
+using ScanService.Core.Bundle;
 
 namespace ScanService.Api.Rest;
 
@@ -18,9 +20,10 @@ public static class ModelApi
 
     /// <summary>The loaded model's manifest in summary: input, labels, exits with their cost, operating points with their figures, the execution provider.</summary>
     /// <param name="classifier">The classifier.</param>
+    /// <param name="degradation">The graceful-degradation controller.</param>
     /// <response code="200">The model summary.</response>
     /// <response code="503">The model is not loaded.</response>
-    public static Ok<ModelSummaryResponse> GetModel(ImageClassifier classifier)
+    public static Ok<ModelSummaryResponse> GetModel(ImageClassifier classifier, DegradationController degradation)
     {
         var model = classifier.RequireModel();
         var manifest = model.Manifest;
@@ -35,11 +38,34 @@ public static class ModelApi
             Exits = manifest.Exits
                 .Select(e => new ExitSummary(e.Index, e.CumulativeMultiplyAdds, fullDepth > 0 ? e.CumulativeMultiplyAdds / fullDepth : 0))
                 .ToList(),
-            OperatingPoints = manifest.OperatingPoints
-                .Select(p => new OperatingPointSummary(p.Name, p.Thresholds, p.ValidationAccuracy, p.RelativeCost, p.TestAccuracy, p.TestRelativeCost, p.TestExitShares))
-                .ToList(),
+            OperatingPoints = manifest.OperatingPoints.Select(Summary).ToList(),
             DefaultOperatingPoint = manifest.DefaultOperatingPoint,
+            ParetoFront = manifest.ParetoFront.Select(Summary).ToList(),
+            Degradation = Summary(degradation),
             ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString()),
         });
+    }
+
+    private static OperatingPointSummary Summary(OperatingPoint p) =>
+        new(p.Name, p.Thresholds, p.ValidationAccuracy, p.RelativeCost, p.TestAccuracy, p.TestRelativeCost, p.TestExitShares);
+
+    private static DegradationSummary Summary(DegradationController controller)
+    {
+        var options = controller.Options;
+        var state = controller.State();
+        return new DegradationSummary(
+            state.Enabled,
+            options.Signal == DegradationSignal.Latency ? "latency" : "queueWait",
+            options.ObjectiveMilliseconds,
+            options.Percentile,
+            options.AccuracyFloor,
+            state.Level,
+            state.OperatingPoint,
+            double.IsFinite(state.SignalMilliseconds) ? state.SignalMilliseconds : null,
+            state.Samples,
+            state.DegradedRequests,
+            state.Ladder.Steps.Select(Summary).ToList(),
+            state.Blocked,
+            state.Ladder.Reason);
     }
 }

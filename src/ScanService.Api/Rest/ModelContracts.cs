@@ -19,6 +19,10 @@ public sealed record ModelSummaryResponse
     public required IReadOnlyList<OperatingPointSummary> OperatingPoints { get; init; }
     /// <summary>The operating point used when a request names none; null means full depth.</summary>
     public string? DefaultOperatingPoint { get; init; }
+    /// <summary>The tuning's whole accuracy-vs-cost front on the validation split, cheapest first; any of its points may be named as operatingPoint.</summary>
+    public IReadOnlyList<OperatingPointSummary> ParetoFront { get; init; } = [];
+    /// <summary>Graceful degradation under overload: its configuration, its steps for this model and where it stands now.</summary>
+    public required DegradationSummary Degradation { get; init; }
     /// <summary>The ONNX Runtime execution provider the graphs run on, and why it was chosen.</summary>
     public required ExecutionProviderSummary ExecutionProvider { get; init; }
 }
@@ -57,3 +61,21 @@ public sealed record OperatingPointSummary(
 /// <param name="Reason">Why it was chosen.</param>
 /// <param name="FeatureMemory">Where feature maps live between graphs: Device (the provider's memory, bound with IOBinding) or Host (pooled arrays).</param>
 public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory);
+
+/// <summary>Graceful degradation: the controller's configuration and state.</summary>
+/// <param name="Enabled">Whether requests that name no operating point may be served at cheaper points under overload.</param>
+/// <param name="Signal">What is held to the objective: latency (decoding, queue wait and inference of each request) or queueWait.</param>
+/// <param name="ObjectiveMs">The objective, in milliseconds, on the <paramref name="Percentile"/> of the signal.</param>
+/// <param name="Percentile">Which percentile the objective bounds (0.99: p99).</param>
+/// <param name="AccuracyFloor">No step below this validation accuracy is taken (null: no floor).</param>
+/// <param name="Level">Steps below the base point now (0: not degraded).</param>
+/// <param name="OperatingPoint">The point unpinned requests are served at now; null when disabled or when the model has no point to start from.</param>
+/// <param name="MeasuredMs">The signal's percentile at the last decision, over the requests since the controller's last move (null: none measured).</param>
+/// <param name="Samples">How many requests that percentile covers.</param>
+/// <param name="DegradedRequests">Requests served at a cheaper point than their default since the service started.</param>
+/// <param name="Steps">The points the controller steps through, base first, each cheaper than the one before.</param>
+/// <param name="Blocked">Steps the live accuracy floor took away (their agreement with full depth implies an accuracy below the floor).</param>
+/// <param name="Note">Why there is no step to take, when there is none.</param>
+public sealed record DegradationSummary(
+    bool Enabled, string Signal, double ObjectiveMs, double Percentile, double? AccuracyFloor, int Level, string? OperatingPoint,
+    double? MeasuredMs, int Samples, long DegradedRequests, IReadOnlyList<OperatingPointSummary> Steps, IReadOnlyList<Degradation.BlockedStep> Blocked, string? Note);

@@ -21,9 +21,15 @@ internal sealed class RequestOptionsOperationFilter(ModelSlot host) : IOperation
             switch (parameter.Name)
             {
                 case "operatingPoint" when host.Current is { } model && model.Manifest.OperatingPoints.Count > 0:
-                    schema.Enum = model.Manifest.OperatingPoints.Select(p => (JsonNode)JsonValue.Create(p.Name)!).ToList();
+                    // Every name a request may pin: the named points and the points of the front.
+                    schema.Enum = model.Manifest.AllOperatingPoints.Select(p => (JsonNode)JsonValue.Create(p.Name)!).ToList();
                     if (model.Manifest.DefaultOperatingPoint is { } fallback)
-                        parameter.Description += $" This model: {string.Join(", ", model.Manifest.OperatingPoints.Select(p => p.Name))}; default {fallback}.";
+                        parameter.Description += $" This model: {string.Join(", ", model.Manifest.OperatingPoints.Select(p => p.Name))}"
+                            + (model.Manifest.ParetoFront.Count == 0 ? "" : $", and the points of its front, {model.Manifest.ParetoFront[0].Name} to {model.Manifest.ParetoFront[^1].Name}")
+                            + $"; default {fallback}.";
+                    break;
+                case "degrade":
+                    schema.Default = JsonValue.Create(true);
                     break;
                 case "topK":
                     schema.Default = JsonValue.Create(RequestOptions.DefaultTopK);

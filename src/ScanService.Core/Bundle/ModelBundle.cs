@@ -109,7 +109,7 @@ public sealed class ModelBundle
             throw Chain($"the monolithic graph ({m.Monolithic.File}) maps {m.Monolithic.Input} to {m.Monolithic.Output}, expected input [{string.Join(',', inputShape)}] to logits");
         if (m.Monolithic.MultiplyAdds <= 0) throw Invalid("the monolithic graph's multiply-adds must be positive");
 
-        foreach (var point in m.OperatingPoints)
+        foreach (var point in m.AllOperatingPoints)
         {
             if (point.Thresholds.Count != m.Exits.Count)
                 throw Invalid($"operating point '{point.Name}' has {point.Thresholds.Count} thresholds for {m.Exits.Count} exits");
@@ -117,7 +117,9 @@ public sealed class ModelBundle
             if (point.Thresholds.Any(t => float.IsNaN(t) || t < 0))
                 throw Invalid($"operating point '{point.Name}' has a negative or NaN threshold");
         }
-        if (m.DefaultOperatingPoint is { } name && m.FindOperatingPoint(name) is null)
+        var duplicate = m.AllOperatingPoints.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw Invalid($"operating point '{duplicate.Key}' is defined more than once");
+        if (m.DefaultOperatingPoint is { } name && m.OperatingPoints.All(p => !string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)))
             throw Invalid($"the default operating point '{name}' is not defined");
 
         var named = AllGraphs(m).Select(g => g.File).Distinct().ToList();

@@ -27,6 +27,12 @@ public sealed record ModelManifest
     public required GraphSpec Monolithic { get; init; }
     public IReadOnlyList<OperatingPoint> OperatingPoints { get; init; } = [];
     public string? DefaultOperatingPoint { get; init; }
+    /// <summary>
+    /// The tuning's whole accuracy-vs-cost front on the validation split, cheapest first, each point named
+    /// (<c>front-01</c>, <c>front-02</c>...) so that a request can pin it and an answer can say which one served it:
+    /// the steps graceful degradation takes under overload. Optional: bundles written before it have none.
+    /// </summary>
+    public IReadOnlyList<OperatingPoint> ParetoFront { get; init; } = [];
     public TrainingRecord? Training { get; init; }
     /// <summary>SHA-256 (lower-case hex) of every file of the bundle but the manifest, by file name.</summary>
     public required IReadOnlyDictionary<string, string> Files { get; init; }
@@ -44,8 +50,16 @@ public sealed record ModelManifest
     [JsonIgnore]
     public long FullDepthMultiplyAdds => Monolithic.MultiplyAdds;
 
+    /// <summary>A named operating point or a point of the front, by name (case-insensitive); named points first.</summary>
     public OperatingPoint? FindOperatingPoint(string name) =>
-        OperatingPoints.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        OperatingPoints.Concat(ParetoFront).FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Every point a request may name: the named operating points, then the front's.</summary>
+    [JsonIgnore]
+    public IEnumerable<OperatingPoint> AllOperatingPoints => OperatingPoints.Concat(ParetoFront);
+
+    /// <summary>The name of the front's point at <paramref name="index"/> (0-based, cheapest first).</summary>
+    public static string FrontPointName(int index) => $"front-{index + 1:00}";
 }
 
 public sealed record ModelIdentity(string Name, string Version);

@@ -90,7 +90,8 @@ public sealed class EarlyExitEngine : IDisposable
             return new ExitPlan(ExitMode.EarlyExit, never, last, null);
         var point = m.FindOperatingPoint(name)
             ?? throw new InvalidInferenceOptionsException(
-                $"unknown operating point '{name}'; this model has {(m.OperatingPoints.Count == 0 ? "none" : string.Join(", ", m.OperatingPoints.Select(p => p.Name)))}");
+                $"unknown operating point '{name}'; this model has {(m.OperatingPoints.Count == 0 ? "none" : string.Join(", ", m.OperatingPoints.Select(p => p.Name)))}"
+                  + (m.ParetoFront.Count == 0 ? "" : $" and the points of its front, {m.ParetoFront[0].Name} to {m.ParetoFront[^1].Name}"));
         return new ExitPlan(ExitMode.EarlyExit, point.Thresholds.ToArray(), last, point.Name);
     }
 

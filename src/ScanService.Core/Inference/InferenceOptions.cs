@@ -11,6 +11,11 @@ public sealed record InferenceOptions
     public bool FullDepth { get; init; }
     /// <summary>Run every exit up to the last allowed one and answer with the mean of their logits.</summary>
     public bool Ensemble { get; init; }
+    /// <summary>
+    /// Whether a serving layer that degrades under overload may answer this request from a cheaper point than the
+    /// default (only when it names no operating point); the engine itself ignores it.
+    /// </summary>
+    public bool AllowDegradation { get; init; } = true;
 
     public static readonly InferenceOptions Default = new();
 }
@@ -26,6 +31,12 @@ public enum ExitMode
 /// <summary>Options resolved against a bundle: what the engine will actually do.</summary>
 public sealed record ExitPlan(ExitMode Mode, IReadOnlyList<float> Thresholds, int LastExit, string? OperatingPoint)
 {
+    /// <summary>
+    /// Set by a serving layer that degrades under overload: the request named no operating point and is served at a
+    /// cheaper one than it would be unloaded. Not part of <see cref="Key"/>: the work and the answers are the point's.
+    /// </summary>
+    public bool Degraded { get; init; }
+
     /// <summary>Same work and same answers: requests with equal plans can share a batch.</summary>
     public string Key => $"{Mode}|{LastExit}|{string.Join(',', Thresholds)}";
 }

@@ -8,7 +8,10 @@ namespace ScanService.Training.Tuning;
 /// folder, <c>export</c> reads them back, and <see cref="ApplyTo"/> is the one way the trainer puts operating
 /// points into a manifest.
 /// </summary>
-public sealed record OperatingPointsFile(IReadOnlyList<OperatingPoint> OperatingPoints, string DefaultOperatingPoint)
+/// <param name="OperatingPoints">The named points.</param>
+/// <param name="DefaultOperatingPoint">The name requests get when they name none.</param>
+/// <param name="ParetoFront">The tuning's whole front on the validation split, cheapest first, named front-01...; absent in files of older <c>tune</c>s.</param>
+public sealed record OperatingPointsFile(IReadOnlyList<OperatingPoint> OperatingPoints, string DefaultOperatingPoint, IReadOnlyList<OperatingPoint>? ParetoFront = null)
 {
     public const string FileName = "operating-points.json";
 
@@ -19,7 +22,10 @@ public sealed record OperatingPointsFile(IReadOnlyList<OperatingPoint> Operating
     public static OperatingPointsFile From(TuningResult result, ExitOutputs? test = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new OperatingPointsFile([.. result.OperatingPoints.Select(p => p.ToManifest(test))], result.DefaultOperatingPoint);
+        var front = result.ValidationFront.Points
+            .Select((p, i) => new NamedOperatingPoint(ModelManifest.FrontPointName(i), p.Thresholds, p.Accuracy, p.RelativeCost, p.ExitShares, p.Source).ToManifest(test))
+            .ToList();
+        return new OperatingPointsFile([.. result.OperatingPoints.Select(p => p.ToManifest(test))], result.DefaultOperatingPoint, front);
     }
 
     /// <summary>Reads a file written by <see cref="Save"/>, or by any earlier <c>tune</c>: the JSON is the manifest's.</summary>
@@ -33,11 +39,11 @@ public sealed record OperatingPointsFile(IReadOnlyList<OperatingPoint> Operating
     public ModelManifest ApplyTo(ModelManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        foreach (OperatingPoint p in OperatingPoints)
+        foreach (OperatingPoint p in OperatingPoints.Concat(ParetoFront ?? []))
         {
             if (p.Thresholds.Count != manifest.Exits.Count)
                 throw new ArgumentException($"Operating point '{p.Name}' has {p.Thresholds.Count} thresholds; the manifest has {manifest.Exits.Count} exits.", nameof(manifest));
         }
-        return manifest with { OperatingPoints = OperatingPoints, DefaultOperatingPoint = DefaultOperatingPoint };
+        return manifest with { OperatingPoints = OperatingPoints, DefaultOperatingPoint = DefaultOperatingPoint, ParetoFront = ParetoFront ?? [] };
     }
 }

@@ -53,6 +53,11 @@ public sealed record TuningResult
     public required EvaluatedPoint FullDepth { get; init; }
     /// <summary>The front the operating points were chosen from.</summary>
     public required ParetoFront SelectionFront { get; init; }
+    /// <summary>
+    /// The candidates of <see cref="SelectionFront"/> judged again on every validation sample (searched and held out),
+    /// and what of them is still a front: what the manifest carries for graceful degradation to step along.
+    /// </summary>
+    public ParetoFront ValidationFront { get; init; } = new();
     public required IReadOnlyList<NamedOperatingPoint> OperatingPoints { get; init; }
     public required string DefaultOperatingPoint { get; init; }
 
@@ -118,6 +123,7 @@ public static class ThresholdTuner
             SingleExits = single,
             FullDepth = full,
             SelectionFront = selection,
+            ValidationFront = new ParetoFront(selection.Points.Select(p => EarlyExitSimulator.Evaluate(all, p.Thresholds, p.Source))),
             OperatingPoints = heldOut is null
                 ? OperatingPointSelector.Select(selection, full.Accuracy, options.OperatingPoints)
                 : OperatingPointSelector.SelectOnHeldOut(selection.Points, validation, heldOut, all, options.OperatingPoints),

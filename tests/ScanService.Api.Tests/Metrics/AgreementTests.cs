@@ -1,3 +1,4 @@
+using ScanService.Api.Degradation;
 using Microsoft.Extensions.Options;
 using ScanService.Api.Metrics;
 
@@ -53,7 +54,8 @@ public sealed class AgreementTests
         // A sampler of its own with no checker reading it: its queue fills after two samples.
         var sampler = new AgreementSampler(
             Options.Create(new MetricsOptions { AgreementSampleRate = 1, AgreementQueueCapacity = 2 }),
-            factory.Services.GetRequiredService<ScanMetrics>());
+            factory.Services.GetRequiredService<ScanMetrics>(),
+            factory.Services.GetRequiredService<DegradationController>());
         var plan = model.Engine.Resolve(new InferenceOptions { OperatingPoint = model.Manifest.OperatingPoints[0].Name });
         var sample = new float[model.Engine.SampleSize];
         var earlyAnswer = new Prediction(0, 0.9f, 1, new float[model.Engine.ClassCount]);

@@ -9,7 +9,7 @@ namespace ScanService.Api.OpenInference.Grpc;
 
 /// <summary>
 /// The early-exit options a ModelInfer request carries in its parameters: operating_point (string), max_exit
-/// (int64), full_depth and ensemble (bool). Other parameters are left to the clients that send them.
+/// (int64), full_depth, ensemble and degrade (bool). Other parameters are left to the clients that send them.
 /// </summary>
 internal static class InferParameters
 {
@@ -18,7 +18,8 @@ internal static class InferParameters
             parameters.TryGetValue(OperatingPoint, out var point) ? String(OperatingPoint, point) : null,
             parameters.TryGetValue(MaxExit, out var maxExit) ? Int32(MaxExit, maxExit) : null,
             parameters.TryGetValue(FullDepth, out var fullDepth) && Bool(FullDepth, fullDepth),
-            parameters.TryGetValue(Ensemble, out var ensemble) && Bool(Ensemble, ensemble)).Inference;
+            parameters.TryGetValue(Ensemble, out var ensemble) && Bool(Ensemble, ensemble),
+            degrade: parameters.TryGetValue(Degrade, out var degrade) ? Bool(Degrade, degrade) : null).Inference;
 
     private static string String(string name, InferParameter p) =>
         p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.StringParam ? p.StringParam : throw WrongKind(name, "string_param");

@@ -51,7 +51,11 @@ internal sealed class OpenInferenceGrpcService(ModelSlot host, ImageClassifier c
 
         var response = new ModelInferResponse { ModelName = model.Name, ModelVersion = model.Version, Id = request.Id };
         if (answers.Length > 0 && answers[0].Plan.OperatingPoint is { } point)
+        {
+            // Which point served the answers, and whether overload moved them to it (graceful degradation).
             response.Parameters[OperatingPoint] = new InferParameter { StringParam = point };
+            response.Parameters[Degraded] = new InferParameter { BoolParam = answers[0].Degraded };
+        }
         // Answer in the representation the client chose for its input.
         var raw = request.RawInputContents.Count > 0;
         foreach (var name in outputs)

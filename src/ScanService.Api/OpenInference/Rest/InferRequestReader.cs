@@ -232,11 +232,12 @@ internal static class InferRequestReader
                 },
                 FullDepth => options with { FullDepth = Boolean(key, value) },
                 Ensemble => options with { Ensemble = Boolean(key, value) },
+                Degrade => options with { AllowDegradation = Boolean(key, value) },
                 // The protocol lets clients send parameters a server does not use.
                 _ => options,
             };
         }
-        return RequestOptions.Create(options.OperatingPoint, options.MaxExit, options.FullDepth, options.Ensemble).Inference;
+        return RequestOptions.Create(options.OperatingPoint, options.MaxExit, options.FullDepth, options.Ensemble, degrade: options.AllowDegradation).Inference;
     }
 
     private static bool Boolean(string key, JsonElement value) => value.ValueKind switch
@@ -291,7 +292,8 @@ internal static class InferRequestReader
             ModelName = model.Name,
             ModelVersion = model.Version,
             Id = request.Id,
-            Parameters = point is null ? null : new() { [OperatingPoint] = point },
+            // Which point served the answers, and whether overload moved them to it (graceful degradation).
+            Parameters = point is null ? null : new() { [OperatingPoint] = point, [Degraded] = results[0].Degraded },
             Outputs = input.Outputs.Select(Output).ToList(),
         };
         return (response, binary);
