@@ -47,7 +47,7 @@ public sealed class DashboardTests(EveryInstrumentPage page) : IClassFixture<Eve
     }
 
     [Fact]
-    public void The_dashboard_shows_exit_depth_agreement_latency_errors_batches_and_queue()
+    public void The_dashboard_shows_exit_depth_agreement_latency_errors_batches_queue_and_degradation()
     {
         var read = Queries().SelectMany(q => PromQl.MetricNames(q.Query)).ToHashSet();
         foreach (var needed in new[]
@@ -55,7 +55,8 @@ public sealed class DashboardTests(EveryInstrumentPage page) : IClassFixture<Eve
             "scan_exits_total", "scan_exit_depth_sum", "scan_agreement_agreed_total", "scan_agreement_sampled_total",
             "scan_request_duration_seconds_bucket", "scan_request_duration_seconds_count", "scan_stage_duration_seconds_bucket",
             "scan_exit_head_duration_seconds_bucket", "scan_batch_size_sum", "scan_queue_depth", "scan_queue_wait_seconds_bucket",
-            "scan_requests_rejected_total", "scan_model_info",
+            "scan_requests_rejected_total", "scan_model_info", "scan_degradation_level", "scan_degradation_relative_cost",
+            "scan_answers_degraded_total",
         })
         {
             Assert.Contains(needed, read);

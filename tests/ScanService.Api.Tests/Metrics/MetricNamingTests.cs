@@ -20,8 +20,8 @@ public sealed partial class MetricNamingTests(EveryInstrumentPage page) : IClass
     public void The_service_exports_its_metrics_under_the_scan_prefix()
     {
         Assert.Equal(
-            ["scan_agreement_agreed_total", "scan_agreement_dropped_total", "scan_agreement_sampled_total", "scan_batch_size",
-             "scan_exit_depth", "scan_exit_head_duration_seconds", "scan_exits_total", "scan_model_info", "scan_queue_depth",
+            ["scan_agreement_agreed_total", "scan_agreement_dropped_total", "scan_agreement_sampled_total", "scan_answers_degraded_total", "scan_batch_size",
+             "scan_degradation_level", "scan_degradation_relative_cost", "scan_exit_depth", "scan_exit_head_duration_seconds", "scan_exits_total", "scan_model_info", "scan_queue_depth",
              "scan_queue_wait_seconds", "scan_request_duration_seconds", "scan_requests_rejected_total", "scan_stage_duration_seconds",
              "scan_stage_samples_total"],
             ScanFamilies.Select(f => f.Key).Order(StringComparer.Ordinal));
@@ -77,7 +77,8 @@ public sealed partial class MetricNamingTests(EveryInstrumentPage page) : IClass
             ["exits"] = exits.Contains,
             ["exit"] = exits.Contains,
             ["stage"] = exits.Contains,
-            ["operating_point"] = v => model.Manifest.OperatingPoints.Any(p => p.Name == v) || v is "fullDepth" or "ensemble" or ScanMetrics.NoOperatingPoint,
+            // The model's named points and the points of its front (graceful degradation's steps; a request may name any).
+            ["operating_point"] = v => model.Manifest.AllOperatingPoints.Any(p => p.Name == v) || v is "fullDepth" or "ensemble" or ScanMetrics.NoOperatingPoint,
             ["front_end"] = v => v is "rest" or "v2" or "grpc",
             ["outcome"] = v => v is "ok" or "client_error" or "server_error" or "rejected" or "unavailable",
             ["le"] = v => v == "+Inf" || double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _),

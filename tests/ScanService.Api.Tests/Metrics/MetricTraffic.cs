@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using ScanService.Protocols.Scan.V1;
+using ScanService.Api.Degradation;
 using ScanService.Api.Metrics;
 using static ScanService.Api.Tests.Grpc.GrpcTestServer;
 
@@ -12,6 +13,8 @@ internal static class MetricTraffic
     {
         using var client = factory.CreateClient();
         var png = FashionMnistTestSet.Pngs(1)[0];
+        // One step of graceful degradation (where it is on), so that its gauges and the degraded-answer counter have series.
+        factory.Services.GetRequiredService<DegradationController>().Decide(1000, System.Diagnostics.Stopwatch.GetTimestamp());
         foreach (var query in new[] { "", "?fullDepth=true", "?ensemble=true", "?maxExit=1", "?operatingPoint=no-such-point" })
         {
             using var content = new ByteArrayContent(png);
@@ -59,7 +62,11 @@ public sealed class EveryInstrumentPage : IAsyncLifetime
     /// </summary>
     public static readonly string[] TargetLabels = ["job", "instance", "namespace", "pod"];
 
-    public ScanApiFactory Factory { get; } = new ScanApiFactory().With("Metrics:AgreementSampleRate", "1");
+    public ScanApiFactory Factory { get; } = new ScanApiFactory()
+        .With("Metrics:AgreementSampleRate", "1")
+        // Degradation on with its loop asleep: the traffic moves it one step itself.
+        .With("Degradation:Enabled", "true")
+        .With("Degradation:IntervalMilliseconds", "60000");
 
     public PrometheusExposition Metrics { get; private set; } = null!;
 

@@ -114,6 +114,33 @@ public class OperatingPointTests
         }
     }
 
+    [Fact]
+    public void The_manifest_carries_the_whole_front_judged_on_every_validation_sample_cheapest_first_and_named()
+    {
+        ExitOutputs validation = TuningTestData.Realistic(1500, seed: 9);
+        TuningResult r = ThresholdTuner.Run(validation, new TuningOptions { Genetic = new GeneticSearchOptions { Generations = 10 } });
+        ModelManifest m = OperatingPointsFile.From(r).ApplyTo(Manifest(4));
+
+        // Every candidate the named points were chosen from, re-judged on all 1,500 samples, and only what is still a front.
+        Assert.True(m.ParetoFront.Count >= 3, $"front of {m.ParetoFront.Count}");
+        Assert.Equal(r.ValidationFront.Count, m.ParetoFront.Count);
+        for (int i = 0; i < m.ParetoFront.Count; i++)
+        {
+            OperatingPoint p = m.ParetoFront[i];
+            Assert.Equal(ModelManifest.FrontPointName(i), p.Name);
+            SimulationResult replay = EarlyExitSimulator.Simulate(validation, p.Thresholds.ToArray());
+            Assert.Equal(replay.Accuracy, p.ValidationAccuracy, 12);
+            Assert.Equal(replay.RelativeCost, p.RelativeCost, 12);
+            if (i > 0)
+            {
+                Assert.True(p.RelativeCost > m.ParetoFront[i - 1].RelativeCost);
+                Assert.True(p.ValidationAccuracy > m.ParetoFront[i - 1].ValidationAccuracy);
+            }
+        }
+        // A request may name them.
+        Assert.Same(m.ParetoFront[0], m.FindOperatingPoint("FRONT-01"));
+    }
+
     private static ModelManifest Manifest(int exits)
     {
         static GraphSpec G(string f) => new() { File = f, Input = new("x", [-1, 1]), Output = new("y", [-1, 1]), MultiplyAdds = 1 };
