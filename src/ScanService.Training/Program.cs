@@ -12,6 +12,7 @@ var root = new RootCommand("scan-train: train SCAN early-exit networks, evaluate
     EvaluateCommand.Create(),
     TuneCommand.Create(),
     ExportCommand.Create(),
+    CompareCommand.Create(),
 };
 
 try
