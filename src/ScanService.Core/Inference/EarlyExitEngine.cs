@@ -119,8 +119,8 @@ public sealed class EarlyExitEngine : IDisposable
                 current = feature;
                 observer?.StageCompleted(k + 1, alive.Length, Stopwatch.GetElapsedTime(stageStart));
 
-                var isLast = k == plan.LastExit - 1;
-                if (plan.Mode == ExitMode.FullDepth && !isLast) continue;
+                // Full depth runs only the last head; early exit skips the heads of exits its thresholds switch off.
+                if (!ExitRule.NeedsHead(plan, k)) continue;
 
                 var headStart = Stopwatch.GetTimestamp();
                 var rows = logits.AsMemory(0, alive.Length * ClassCount);

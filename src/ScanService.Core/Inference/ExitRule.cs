@@ -41,7 +41,20 @@ public static class ExitRule
             : null;
     }
 
-    /// <summary>Whether a sample under <paramref name="plan"/> needs exit <paramref name="exit"/>'s (0-based) head: full depth runs only the last allowed one.</summary>
-    public static bool NeedsHead(ExitPlan plan, int exit) =>
-        exit < plan.LastExit && (plan.Mode != ExitMode.FullDepth || exit == plan.LastExit - 1);
+    /// <summary>
+    /// Whether a sample under <paramref name="plan"/> needs exit <paramref name="exit"/>'s (0-based) head: full depth
+    /// runs only the last allowed one; early exit skips the heads of exits its thresholds switch off (above 1, so no
+    /// sample could leave there); the ensemble runs them all.
+    /// </summary>
+    public static bool NeedsHead(ExitPlan plan, int exit)
+    {
+        if (exit >= plan.LastExit) return false;
+        var isLast = exit == plan.LastExit - 1;
+        return plan.Mode switch
+        {
+            ExitMode.FullDepth => isLast,
+            ExitMode.EarlyExit => isLast || plan.Thresholds[exit] <= 1f,
+            _ => true,
+        };
+    }
 }

@@ -54,6 +54,7 @@ public sealed class TrainedRun
         var local = ConsoleReporter.WithProgress("evaluate", report =>
             ExitEvaluator.Evaluate(Network, split, Normalization, progress: new Progress<(int Done, int Total)>(p => report((double)p.Done / p.Total, $"{p.Done}/{p.Total}"))));
         evaluation = local;
-        return new ExitOutputs(local.SampleCount, local.ExitCount, local.Confidence, local.CorrectFlags(), costs, graphs.Monolithic.Spec.MultiplyAdds, local.Labels);
+        var heads = graphs.ExitSpecs().Select(e => (e.Attention?.MultiplyAdds ?? 0) + e.Classifier.MultiplyAdds).ToArray();
+        return new ExitOutputs(local.SampleCount, local.ExitCount, local.Confidence, local.CorrectFlags(), costs, graphs.Monolithic.Spec.MultiplyAdds, local.Labels, heads);
     }
 }

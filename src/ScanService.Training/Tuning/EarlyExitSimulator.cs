@@ -27,7 +27,9 @@ public sealed record SimulationResult(int SampleCount, int CorrectCount, int[] E
 /// <summary>
 /// Replays the service's exit rule (<see cref="ExitRule"/>: a sample leaves at the first exit k whose confidence is at
 /// least θ[k]; the deepest exit always answers and its threshold is ignored) over recorded confidences. Cost of a
-/// sample is the cumulative cost of the exit it left at (that already counts the heads that ran without firing).
+/// sample is the cumulative cost of the exit it left at (that already counts the heads that ran without firing), less
+/// the heads of the exits the threshold set switches off (θ above 1), which the engine does not run
+/// (<see cref="ExitRule.NeedsHead"/>), when the outputs know each head's cost.
 /// </summary>
 public static class EarlyExitSimulator
 {
@@ -71,20 +73,27 @@ public static class EarlyExitSimulator
         return hits;
     }
 
-    /// <summary>Cost-weighted totals from per-exit counts; exact integer arithmetic so results never depend on summation order.</summary>
-    public static double RelativeCost(ExitOutputs outputs, ReadOnlySpan<int> exitCounts)
+    /// <summary>Cost-weighted totals from per-exit counts under <paramref name="thresholds"/>; exact integer arithmetic so results never depend on summation order.</summary>
+    public static double RelativeCost(ExitOutputs outputs, ReadOnlySpan<int> exitCounts, ReadOnlySpan<float> thresholds)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        return MeanCost(outputs, exitCounts) / outputs.ReferenceCost;
+        return MeanCost(outputs, exitCounts, thresholds) / outputs.ReferenceCost;
     }
 
-    public static double MeanCost(ExitOutputs outputs, ReadOnlySpan<int> exitCounts)
+    public static double MeanCost(ExitOutputs outputs, ReadOnlySpan<int> exitCounts, ReadOnlySpan<float> thresholds)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         ReadOnlySpan<long> cost = outputs.CumulativeCost;
+        ReadOnlySpan<long> head = outputs.HeadCost;
         Int128 total = 0;
+        long skipped = 0;
         for (int k = 0; k < exitCounts.Length; k++)
-            total += (Int128)exitCounts[k] * cost[k];
+        {
+            total += (Int128)exitCounts[k] * (cost[k] - skipped);
+            // Exit k switched off: its head never runs, for samples that leave deeper.
+            if (!head.IsEmpty && k < exitCounts.Length - 1 && thresholds[k] > 1f)
+                skipped += head[k];
+        }
         return (double)total / outputs.SampleCount;
     }
 
@@ -93,7 +102,7 @@ public static class EarlyExitSimulator
         ArgumentNullException.ThrowIfNull(outputs);
         var counts = new int[outputs.ExitCount];
         int hits = Run(outputs, thresholds, counts);
-        double mean = MeanCost(outputs, counts);
+        double mean = MeanCost(outputs, counts, thresholds);
         return new SimulationResult(outputs.SampleCount, hits, counts, mean, mean / outputs.ReferenceCost);
     }
 

@@ -8,12 +8,14 @@ namespace ScanService.Training.Tuning;
 public sealed class ExitOutputs
 {
     private const uint FileMagic = 0x53434E58; // "SCNX"
-    private const int FileVersion = 1;
+    // 2 added the per-exit head costs; files of version 1 are still read, without them.
+    private const int FileVersion = 2;
 
     private readonly float[] _confidence;
     private readonly bool[] _correct;
     private readonly long[] _cumulativeCost;
     private readonly int[]? _labels;
+    private readonly long[]? _headCost;
 
     /// <param name="sampleCount">N.</param>
     /// <param name="exitCount">E, at least 1.</param>
@@ -22,7 +24,11 @@ public sealed class ExitOutputs
     /// <param name="cumulativeCost">Multiply-adds per sample of everything that ran until exit k answers (non-decreasing).</param>
     /// <param name="referenceCost">Multiply-adds of the monolithic full-depth graph: the unit of relative cost.</param>
     /// <param name="labels">True label per sample, when known (per-class plots need it).</param>
-    public ExitOutputs(int sampleCount, int exitCount, float[] confidence, bool[] correct, long[] cumulativeCost, long referenceCost, int[]? labels = null)
+    /// <param name="headCost">
+    /// Multiply-adds per sample of each exit's head (attention module and classifier), when known: a threshold set that
+    /// switches an exit off (θ above 1) does not run its head, and the simulator then does not charge it.
+    /// </param>
+    public ExitOutputs(int sampleCount, int exitCount, float[] confidence, bool[] correct, long[] cumulativeCost, long referenceCost, int[]? labels = null, long[]? headCost = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exitCount);
@@ -52,6 +58,18 @@ public sealed class ExitOutputs
         }
         if (labels is not null && labels.Length != sampleCount)
             throw new ArgumentException($"Expected {sampleCount} labels, got {labels.Length}.", nameof(labels));
+        if (headCost is not null)
+        {
+            if (headCost.Length != exitCount)
+                throw new ArgumentException($"Expected {exitCount} head costs, got {headCost.Length}.", nameof(headCost));
+            for (int k = 0; k < exitCount; k++)
+            {
+                // Exit k's cumulative cost adds its stage and its head to exit k-1's: the head is at most that step.
+                long step = cumulativeCost[k] - (k == 0 ? 0 : cumulativeCost[k - 1]);
+                if (headCost[k] < 0 || headCost[k] > step)
+                    throw new ArgumentException($"Head cost of exit {k + 1} ({headCost[k]}) must lie in [0, {step}], what exit {k + 1} adds to the cost before it.", nameof(headCost));
+            }
+        }
 
         SampleCount = sampleCount;
         ExitCount = exitCount;
@@ -60,6 +78,7 @@ public sealed class ExitOutputs
         _correct = correct;
         _cumulativeCost = cumulativeCost;
         _labels = labels;
+        _headCost = headCost;
     }
 
     /// <summary>The samples at <paramref name="indices"/>, in that order (a split of a split).</summary>
@@ -76,7 +95,7 @@ public sealed class ExitOutputs
             Array.Copy(_correct, indices[i] * e, correct, i * e, e);
             if (labels is not null) labels[i] = _labels![indices[i]];
         }
-        return new ExitOutputs(indices.Count, e, confidence, correct, (long[])_cumulativeCost.Clone(), ReferenceCost, labels);
+        return new ExitOutputs(indices.Count, e, confidence, correct, (long[])_cumulativeCost.Clone(), ReferenceCost, labels, (long[]?)_headCost?.Clone());
     }
 
     public int SampleCount { get; }
@@ -89,6 +108,8 @@ public sealed class ExitOutputs
     public ReadOnlySpan<long> CumulativeCost => _cumulativeCost;
     /// <summary>True labels, or empty when they were not recorded.</summary>
     public ReadOnlySpan<int> Labels => _labels;
+    /// <summary>Multiply-adds of each exit's head alone; empty when not known (every head is then charged, run or not).</summary>
+    public ReadOnlySpan<long> HeadCost => _headCost;
     public bool HasLabels => _labels is not null;
 
     internal float[] ConfidenceArray => _confidence;
@@ -179,6 +200,12 @@ public sealed class ExitOutputs
             foreach (int l in _labels)
                 writer.Write(l);
         }
+        writer.Write(_headCost is not null);
+        if (_headCost is not null)
+        {
+            foreach (long c in _headCost)
+                writer.Write(c);
+        }
     }
 
     public void Save(string path)
@@ -194,8 +221,8 @@ public sealed class ExitOutputs
         if (reader.ReadUInt32() != FileMagic)
             throw new InvalidDataException("Not a recorded exit-outputs file.");
         int version = reader.ReadInt32();
-        if (version != FileVersion)
-            throw new InvalidDataException($"Exit-outputs file version {version} is not supported (expected {FileVersion}).");
+        if (version is not (1 or FileVersion))
+            throw new InvalidDataException($"Exit-outputs file version {version} is not supported (expected 1 or {FileVersion}).");
         int n = reader.ReadInt32();
         int e = reader.ReadInt32();
         if (n <= 0 || e <= 0 || (long)n * e > Array.MaxLength)
@@ -217,7 +244,14 @@ public sealed class ExitOutputs
             for (int i = 0; i < n; i++)
                 labels[i] = reader.ReadInt32();
         }
-        return new ExitOutputs(n, e, confidence, correct, costs, reference, labels);
+        long[]? heads = null;
+        if (version >= 2 && reader.ReadBoolean())
+        {
+            heads = new long[e];
+            for (int k = 0; k < e; k++)
+                heads[k] = reader.ReadInt64();
+        }
+        return new ExitOutputs(n, e, confidence, correct, costs, reference, labels, heads);
     }
 
     public static ExitOutputs Load(string path)

@@ -163,7 +163,7 @@ public sealed class GeneticThresholdSearch
         {
             int hits = EarlyExitSimulator.Run(outputs, genes, _counts);
             double accuracy = (double)hits / outputs.SampleCount;
-            double cost = EarlyExitSimulator.RelativeCost(outputs, _counts);
+            double cost = EarlyExitSimulator.RelativeCost(outputs, _counts, genes);
             Evaluations++;
             if (archive.WouldAccept(accuracy, cost))
             {

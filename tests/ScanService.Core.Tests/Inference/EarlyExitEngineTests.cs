@@ -49,6 +49,31 @@ public abstract class EarlyExitEngineTests : IDisposable
     }
 
     [Fact]
+    public void Exits_switched_off_run_no_head_and_change_no_answer()
+    {
+        // Exit 2 off (above 1): its head never runs; exits 1 and 3 decide as before.
+        var observer = new Batching.RecordingObserver();
+        var skipping = _engine.Run(_input, Samples, Thresholds(0.9f, 2f, 0.8f, 0f), observer);
+        var ranAt = observer.Heads.Select(h => h.Exit).Distinct().Order().ToList();
+        Assert.DoesNotContain(2, ranAt);
+        Assert.Contains(1, ranAt);
+        // The same decisions as exit 2 with a threshold no confidence reaches but whose head still runs (exactly 1 is reachable only by a softmax of one class).
+        var reference = _engine.Run(_input, Samples, Thresholds(0.9f, 1f, 0.8f, 0f));
+        for (var i = 0; i < Samples; i++)
+        {
+            if (reference[i].Exit == 2) continue; // a confidence of exactly 1 would have left at exit 2
+            Assert.Equal(reference[i].Exit, skipping[i].Exit);
+            Assert.Equal(reference[i].ClassIndex, skipping[i].ClassIndex);
+            Assert.Equal(reference[i].Confidence, skipping[i].Confidence, 5);
+        }
+
+        // Every exit but the last off: only the deepest head runs, as at full depth.
+        var deepOnly = new Batching.RecordingObserver();
+        _engine.Run(_input, Samples, Thresholds(2f, 2f, 2f, 0f), deepOnly);
+        Assert.Equal([_engine.ExitCount], deepOnly.Heads.Select(h => h.Exit).Distinct());
+    }
+
+    [Fact]
     public void Thresholds_of_zero_send_every_sample_out_at_the_first_exit()
     {
         var answers = _engine.Run(_input, Samples, Thresholds(0f, 0f, 0f, 0f));

@@ -43,6 +43,33 @@ public class ExitOutputsTests
     }
 
     [Fact]
+    public void Head_costs_round_trip_and_files_written_before_them_still_load()
+    {
+        ExitOutputs plain = TuningTestData.Realistic(64, seed: 4);
+        long[] cumulative = plain.CumulativeCost.ToArray();
+        long[] heads = [.. cumulative.Select((c, k) => (c - (k == 0 ? 0 : cumulative[k - 1])) / 3)];
+        var withHeads = new ExitOutputs(plain.SampleCount, plain.ExitCount, plain.Confidences.ToArray(), plain.Correct.ToArray(), cumulative, plain.ReferenceCost, plain.Labels.ToArray(), heads);
+        using var ms = new MemoryStream();
+        withHeads.Save(ms);
+        ms.Position = 0;
+        Assert.Equal(heads, ExitOutputs.Load(ms).HeadCost.ToArray());
+
+        // Version 1 wrote no head costs and no flag for them: the same bytes, version 1, without the last byte.
+        using var current = new MemoryStream();
+        plain.Save(current);
+        byte[] v1 = current.ToArray()[..^1];
+        BitConverter.GetBytes(1).CopyTo(v1, 4);
+        ExitOutputs old = ExitOutputs.Load(new MemoryStream(v1));
+        Assert.True(old.HeadCost.IsEmpty);
+        Assert.Equal(plain.Confidences.ToArray(), old.Confidences.ToArray());
+
+        // A head cannot cost more than what its exit adds to the cost before it.
+        long[] tooBig = [.. heads];
+        tooBig[1] = cumulative[1];
+        Assert.Throws<ArgumentException>(() => new ExitOutputs(plain.SampleCount, plain.ExitCount, plain.Confidences.ToArray(), plain.Correct.ToArray(), cumulative, plain.ReferenceCost, headCost: tooBig));
+    }
+
+    [Fact]
     public void Load_RejectsForeignData()
     {
         using var ms = new MemoryStream([1, 2, 3, 4, 5, 6, 7, 8]);

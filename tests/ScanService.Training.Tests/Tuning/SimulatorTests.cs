@@ -36,6 +36,26 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void Heads_of_exits_switched_off_are_not_charged_when_their_costs_are_known()
+    {
+        ExitOutputs o = HandMade();
+        // Heads cost 3, 4 and 5 of the 10, 15 and 20 each exit adds.
+        var withHeads = new ExitOutputs(3, 3, o.Confidences.ToArray(), o.Correct.ToArray(), [10, 25, 45], 40, headCost: [3, 4, 5]);
+
+        // Exit 1 off: sample 1 leaves at exit 2 (0.5 ≥ 0.5); samples 0 (0.2) and 2 (0.4) answer at exit 3.
+        // Exit 2 now costs 25 - 3, exit 3 costs 45 - 3: (22 + 42 + 42) / 3.
+        SimulationResult off = EarlyExitSimulator.Simulate(withHeads, [2f, 0.5f, 0f]);
+        Assert.Equal([0, 1, 2], off.ExitCounts);
+        Assert.Equal((22.0 + 42 + 42) / 3, off.MeanCost, 12);
+        // Without head costs every head is charged, run or not.
+        Assert.Equal((25.0 + 45 + 45) / 3, EarlyExitSimulator.Simulate(o, [2f, 0.5f, 0f]).MeanCost, 12);
+        // Full depth: only the deepest head runs, 45 - 3 - 4.
+        Assert.Equal(38, EarlyExitSimulator.Simulate(withHeads, EarlyExitSimulator.OnlyExit(2, 3)).MeanCost, 12);
+        // Thresholds that switch nothing off cost what they always did.
+        Assert.Equal(80.0 / 3.0, EarlyExitSimulator.Simulate(withHeads, [0.7f, 0.5f, 0f]).MeanCost, 12);
+    }
+
+    [Fact]
     public void LastThresholdIsIgnored_AndGenomeLengthIsAccepted()
     {
         ExitOutputs o = HandMade();
