@@ -211,6 +211,7 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         }
         return new ModeReference(mode.Name, mode.Label, summary.Accuracy, summary.RelativeCost, summary.ExitShares)
         {
+            Thresholds = mode.Kind == ModeKind.EarlyExit ? engine.Resolve(mode.Options).Thresholds : [],
             Answers = predictions.Select(p => new Answer(p.ClassIndex, p.Exit)).ToArray(),
         };
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ScanService.Core.Calibration;
 using ScanService.Core.Inference;
 
 namespace ScanService.Benchmarks;
@@ -10,36 +10,19 @@ namespace ScanService.Benchmarks;
 /// </summary>
 public sealed record GraphTimings(int BatchSize, double MonolithicMs, IReadOnlyList<double> StageMs, IReadOnlyList<double> HeadMs, IReadOnlyList<ModePrediction> Predictions)
 {
-    /// <summary>Medians over interleaved runs of the monolithic graph and of the chain with every head (the ensemble plan).</summary>
+    /// <summary>Medians over interleaved runs of the monolithic graph and of the chain with every head (<see cref="GraphTimes"/>).</summary>
     public static GraphTimings Measure(EarlyExitEngine engine, float[] pixels, int batchSize, TimeSpan budget, IReadOnlyList<ModeReference> modes)
     {
-        var input = pixels[..(batchSize * engine.SampleSize)];
-        var everyHead = engine.Resolve(new InferenceOptions { Ensemble = true });
-        var observer = new Recorder(engine.ExitCount);
-        var monolithic = new List<double>();
-        for (var i = 0; i < 20; i++)
-        {
-            engine.RunMonolithic(input, batchSize);
-            engine.Run(input, batchSize, everyHead);
-        }
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < budget || monolithic.Count < 20)
-        {
-            var started = Stopwatch.GetTimestamp();
-            engine.RunMonolithic(input, batchSize);
-            monolithic.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            engine.Run(input, batchSize, everyHead, observer);
-        }
-        var stageMs = observer.Stages.Select(Median).ToList();
-        var headMs = observer.Heads.Select(Median).ToList();
-        var monolithicMs = Median(monolithic);
-        var predictions = modes.Select(m => Predict(m, monolithicMs, stageMs, headMs, engine.ExitCount)).ToList();
-        return new GraphTimings(batchSize, monolithicMs, stageMs, headMs, predictions);
+        var times = GraphTimes.Measure(engine, pixels, batchSize, budget);
+        var stageMs = times.StageMs.ToList();
+        var headMs = times.HeadMs.ToList();
+        var predictions = modes.Select(m => Predict(m, times.MonolithicMs, stageMs, headMs, engine.ExitCount)).ToList();
+        return new GraphTimings(batchSize, times.MonolithicMs, stageMs, headMs, predictions);
     }
 
     /// <summary>
     /// A mode's time per image from the graphs' times and its exit distribution: under early exit an image that
-    /// leaves at exit k ran stages 1..k and heads 1..k; at full depth, every stage and the last head.
+    /// leaves at exit k ran stages 1..k and the heads of 1..k its thresholds keep on; at full depth, every stage and the last head.
     /// </summary>
     private static ModePrediction Predict(ModeReference mode, double monolithicMs, List<double> stageMs, List<double> headMs, int exits)
     {
@@ -47,22 +30,13 @@ public sealed record GraphTimings(int BatchSize, double MonolithicMs, IReadOnlyL
         {
             "monolithic" => monolithicMs,
             "full-depth" => stageMs.Sum() + headMs[exits - 1],
-            _ => Enumerable.Range(0, exits).Sum(k => mode.ExitShares[k] * (stageMs.Take(k + 1).Sum() + headMs.Take(k + 1).Sum())),
+            _ => Enumerable.Range(0, exits).Sum(k => mode.ExitShares[k] * (stageMs.Take(k + 1).Sum() + Enumerable.Range(0, k + 1).Where(j => j == k || HeadRuns(mode, j)).Sum(j => headMs[j]))),
         };
         return new ModePrediction(mode.Mode, mode.Label, monolithicMs / time, 1 / mode.RelativeCost);
     }
 
-    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
-
-    private sealed class Recorder(int exits) : IInferenceObserver
-    {
-        public List<double>[] Stages { get; } = Enumerable.Range(0, exits).Select(_ => new List<double>()).ToArray();
-        public List<double>[] Heads { get; } = Enumerable.Range(0, exits).Select(_ => new List<double>()).ToArray();
-
-        public void StageCompleted(int stage, int batchSize, TimeSpan duration) => Stages[stage - 1].Add(duration.TotalMilliseconds);
-
-        public void ExitHeadCompleted(int exit, int batchSize, TimeSpan duration) => Heads[exit - 1].Add(duration.TotalMilliseconds);
-    }
+    /// <summary>Whether an early-exit mode runs exit <paramref name="exit"/>'s (0-based) head: not when its threshold switches it off.</summary>
+    private static bool HeadRuns(ModeReference mode, int exit) => mode.Thresholds.Count == 0 || mode.Thresholds[exit] <= 1f;
 }
 
 /// <summary>The speedup over the monolithic graph that the graphs' wall times allow a mode, beside the one its multiply-adds promise.</summary>

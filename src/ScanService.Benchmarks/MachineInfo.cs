@@ -23,7 +23,7 @@ public sealed record MachineInfo(
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    /// <summary>Training runs (processes named scan-train) competing for the cores, with their command lines.</summary>
+    /// <summary>Training runs competing for the cores, with their command lines: processes named scan-train, and scan-train.dll run by the dotnet host (whose process is named dotnet).</summary>
     private static List<string> TrainingProcesses()
     {
         var found = new List<string>();
@@ -34,9 +34,10 @@ public sealed record MachineInfo(
             {
                 if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
                 var comm = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
-                if (comm != "scan-train") continue;
-                var command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim();
-                found.Add(command);
+                if (comm != "scan-train" && comm != "dotnet") continue;
+                var arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                if (comm == "dotnet" && (arguments.Length < 2 || Path.GetFileName(arguments[1]) != "scan-train.dll")) continue;
+                found.Add(string.Join(' ', arguments));
             }
             catch (IOException)
             {

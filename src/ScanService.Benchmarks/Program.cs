@@ -1,5 +1,7 @@
 using System.CommandLine;
 using ScanService.Benchmarks;
+using ScanService.Benchmarks.Calibration;
+using ScanService.Benchmarks.Overload;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
@@ -27,6 +29,9 @@ var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
     quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, capacity, bundle, data, service, provider, featureMemory,
+    // scan-bench overload: its own options (the root's are not recursive), in Overload/.
+    OverloadCommand.Create(root, args),
+    CalibrateCommand.Create(root),
 };
 command.SetAction(async (r, _) =>
 {

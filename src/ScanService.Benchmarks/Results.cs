@@ -3,6 +3,9 @@ namespace ScanService.Benchmarks;
 /// <summary>A mode's answers on every test image used, through the engine at batch 256: its accuracy, cost and exits.</summary>
 public sealed record ModeReference(string Mode, string Label, double Accuracy, double RelativeCost, IReadOnlyList<double> ExitShares)
 {
+    /// <summary>The thresholds of an early-exit mode (exits above 1 are switched off and run no head); empty otherwise.</summary>
+    public IReadOnlyList<float> Thresholds { get; init; } = [];
+
     /// <summary>By test image index, to check that every front end gave the engine's own answers.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Answer[] Answers { get; init; } = [];

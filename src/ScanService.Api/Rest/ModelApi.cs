@@ -36,8 +36,9 @@ public static class ModelApi
             Input = new ModelInputSummary(input.Channels, input.Height, input.Width, input.ColorMode, input.Mean, input.Std, input.Resize, input.Invert),
             Labels = manifest.Labels,
             Exits = manifest.Exits
-                .Select(e => new ExitSummary(e.Index, e.CumulativeMultiplyAdds, fullDepth > 0 ? e.CumulativeMultiplyAdds / fullDepth : 0))
+                .Select(e => new ExitSummary(e.Index, e.CumulativeMultiplyAdds, fullDepth > 0 ? e.CumulativeMultiplyAdds / fullDepth : 0, RelativeTime(manifest.Calibration, e.Index)))
                 .ToList(),
+            Calibration = manifest.Calibration,
             OperatingPoints = manifest.OperatingPoints.Select(Summary).ToList(),
             DefaultOperatingPoint = manifest.DefaultOperatingPoint,
             ParetoFront = manifest.ParetoFront.Select(Summary).ToList(),
@@ -47,7 +48,13 @@ public static class ModelApi
     }
 
     private static OperatingPointSummary Summary(OperatingPoint p) =>
-        new(p.Name, p.Thresholds, p.ValidationAccuracy, p.RelativeCost, p.TestAccuracy, p.TestRelativeCost, p.TestExitShares);
+        new(p.Name, p.Thresholds, p.ValidationAccuracy, p.RelativeCost, p.TestAccuracy, p.TestRelativeCost, p.TestExitShares, p.RelativeTime);
+
+    /// <summary>Measured time of everything that runs until exit <paramref name="exit"/> answers (every head on the way), over the monolithic graph's.</summary>
+    private static double? RelativeTime(CalibrationRecord? calibration, int exit) =>
+        calibration is null || calibration.MonolithicMs <= 0
+            ? null
+            : (calibration.StageMs.Take(exit).Sum() + calibration.HeadMs.Take(exit).Sum()) / calibration.MonolithicMs;
 
     private static DegradationSummary Summary(DegradationController controller)
     {

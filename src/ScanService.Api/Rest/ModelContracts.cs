@@ -21,6 +21,8 @@ public sealed record ModelSummaryResponse
     public string? DefaultOperatingPoint { get; init; }
     /// <summary>The tuning's whole accuracy-vs-cost front on the validation split, cheapest first; any of its points may be named as operatingPoint.</summary>
     public IReadOnlyList<OperatingPointSummary> ParetoFront { get; init; } = [];
+    /// <summary>Where and when the bundle's thresholds were chosen for measured time (scan-bench calibrate): each graph's time per sample there, and each point's thresholds before and after; null until calibrated.</summary>
+    public CalibrationRecord? Calibration { get; init; }
     /// <summary>Graceful degradation under overload: its configuration, its steps for this model and where it stands now.</summary>
     public required DegradationSummary Degradation { get; init; }
     /// <summary>The ONNX Runtime execution provider the graphs run on, and why it was chosen.</summary>
@@ -42,7 +44,8 @@ public sealed record ModelInputSummary(int Channels, int Height, int Width, Colo
 /// <param name="Index">1-based depth.</param>
 /// <param name="MultiplyAdds">Multiply-adds per image of everything that runs until this exit answers (stages, attention modules and heads up to it).</param>
 /// <param name="RelativeCost">Those multiply-adds relative to the monolithic full-depth network.</param>
-public sealed record ExitSummary(int Index, long MultiplyAdds, double RelativeCost);
+/// <param name="RelativeTime">The measured time of the same graphs relative to the monolithic network's, where the bundle was calibrated (see calibration); null until calibrated.</param>
+public sealed record ExitSummary(int Index, long MultiplyAdds, double RelativeCost, double? RelativeTime = null);
 
 /// <summary>A named set of per-exit confidence thresholds and its figures.</summary>
 /// <param name="Name">Name to pass as operatingPoint.</param>
@@ -52,9 +55,10 @@ public sealed record ExitSummary(int Index, long MultiplyAdds, double RelativeCo
 /// <param name="TestAccuracy">Accuracy on the test split, when measured.</param>
 /// <param name="TestRelativeCost">Relative cost on the test split, when measured.</param>
 /// <param name="TestExitShares">Share of test images answered at each exit, when measured.</param>
+/// <param name="RelativeTime">Mean measured time on the validation split relative to the monolithic network's, where the bundle was calibrated; null until calibrated.</param>
 public sealed record OperatingPointSummary(
     string Name, IReadOnlyList<float> Thresholds, double ValidationAccuracy, double RelativeCost,
-    double? TestAccuracy, double? TestRelativeCost, IReadOnlyList<double>? TestExitShares);
+    double? TestAccuracy, double? TestRelativeCost, IReadOnlyList<double>? TestExitShares, double? RelativeTime = null);
 
 /// <summary>The execution provider in use.</summary>
 /// <param name="Name">ONNX Runtime's name for it (CPUExecutionProvider, CUDAExecutionProvider).</param>

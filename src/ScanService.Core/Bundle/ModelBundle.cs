@@ -122,7 +122,7 @@ public sealed class ModelBundle
         if (m.DefaultOperatingPoint is { } name && m.OperatingPoints.All(p => !string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)))
             throw Invalid($"the default operating point '{name}' is not defined");
 
-        var named = AllGraphs(m).Select(g => g.File).Distinct().ToList();
+        var named = AllGraphs(m).Select(g => g.File).Append(m.ValidationRecords).OfType<string>().Distinct().ToList();
         var unlisted = named.Where(f => !m.Files.ContainsKey(f)).ToList();
         if (unlisted.Count > 0) throw Invalid($"no checksum for {string.Join(", ", unlisted)}");
     }

@@ -34,6 +34,13 @@ public sealed record ModelManifest
     /// </summary>
     public IReadOnlyList<OperatingPoint> ParetoFront { get; init; } = [];
     public TrainingRecord? Training { get; init; }
+    /// <summary>
+    /// The file (listed in <see cref="Files"/>) holding every exit's confidence and correctness on the validation split,
+    /// from which thresholds can be chosen again where the bundle is served (<c>scan-bench calibrate</c>). Optional.
+    /// </summary>
+    public string? ValidationRecords { get; init; }
+    /// <summary>What the last calibration measured and chose, on which machine and provider; absent until calibrated.</summary>
+    public CalibrationRecord? Calibration { get; init; }
     /// <summary>SHA-256 (lower-case hex) of every file of the bundle but the manifest, by file name.</summary>
     public required IReadOnlyDictionary<string, string> Files { get; init; }
 
@@ -148,6 +155,8 @@ public sealed record OperatingPoint
     public double RelativeCost { get; init; }
     public double? TestAccuracy { get; init; }
     public double? TestRelativeCost { get; init; }
+    /// <summary>Mean measured time on the validation split relative to the monolithic graph's, where the bundle was calibrated (<see cref="ModelManifest.Calibration"/>).</summary>
+    public double? RelativeTime { get; init; }
     public IReadOnlyList<double>? TestExitShares { get; init; }
 }
 
@@ -163,3 +172,36 @@ public sealed record TrainingRecord
     public string? Duration { get; init; }
     public IReadOnlyDictionary<string, string>? Notes { get; init; }
 }
+
+/// <summary>
+/// A calibration: each graph's time per sample on one machine and execution provider, and each named point's
+/// thresholds chosen against those times (from the validation records), beside the thresholds training chose.
+/// </summary>
+public sealed record CalibrationRecord
+{
+    public required string Machine { get; init; }
+    public required string ExecutionProvider { get; init; }
+    /// <summary>Batch size the graphs were timed at (times are per sample).</summary>
+    public required int BatchSize { get; init; }
+    /// <summary>UTC, ISO 8601.</summary>
+    public required string MeasuredAt { get; init; }
+    /// <summary>Milliseconds per sample of the monolithic graph: the unit of every relative time.</summary>
+    public required double MonolithicMs { get; init; }
+    /// <summary>Milliseconds per sample of each backbone stage.</summary>
+    public required IReadOnlyList<double> StageMs { get; init; }
+    /// <summary>Milliseconds per sample of each exit's head (attention module and classifier).</summary>
+    public required IReadOnlyList<double> HeadMs { get; init; }
+    public required IReadOnlyList<CalibratedPoint> Points { get; init; }
+}
+
+/// <summary>One named point before and after calibration, on the validation split.</summary>
+/// <param name="Name">The operating point.</param>
+/// <param name="MultiplyAddThresholds">The thresholds training's search chose (least multiply-adds).</param>
+/// <param name="Thresholds">The thresholds of least measured time at least as accurate on validation.</param>
+/// <param name="ValidationAccuracy">Accuracy of <paramref name="Thresholds"/> on the validation records.</param>
+/// <param name="MultiplyAddRelativeTime">Measured time of the training thresholds, relative to the monolithic graph.</param>
+/// <param name="RelativeTime">Measured time of the calibrated thresholds, relative to the monolithic graph.</param>
+/// <param name="MultiplyAddRelativeCost">Multiply-adds of the training thresholds, relative to the monolithic graph.</param>
+/// <param name="RelativeCost">Multiply-adds of the calibrated thresholds, relative to the monolithic graph.</param>
+public sealed record CalibratedPoint(string Name, IReadOnlyList<float> MultiplyAddThresholds, IReadOnlyList<float> Thresholds, double ValidationAccuracy,
+    double MultiplyAddRelativeTime, double RelativeTime, double MultiplyAddRelativeCost, double RelativeCost);

@@ -55,15 +55,20 @@ public static class BundleEvaluator
     }
 
     /// <summary>
-    /// Cost per sample: under early exit, the cumulative multiply-adds of the exit taken (every head on the way
-    /// ran); at full depth to exit k, the stages to k and exit k's own head; for the ensemble, every head.
+    /// Cost per sample that answered at <paramref name="exit"/> (1-based): the stages to it and every head that ran on
+    /// the way (<see cref="ExitRule.NeedsHead"/>: under early exit the heads of exits not switched off, at full depth
+    /// only the answering exit's, under the ensemble all of them).
     /// </summary>
     public static double SampleCost(ModelManifest m, ExitPlan plan, int exit)
     {
-        var exitSpec = m.Exits[exit - 1];
-        if (plan.Mode != ExitMode.FullDepth) return exitSpec.CumulativeMultiplyAdds;
-        var stages = m.Stages.Take(exit).Sum(s => s.Graph.MultiplyAdds);
-        return stages + (exitSpec.Attention?.MultiplyAdds ?? 0) + exitSpec.Classifier.MultiplyAdds;
+        double cost = 0;
+        for (var k = 0; k < exit; k++)
+        {
+            cost += m.Stages[k].Graph.MultiplyAdds;
+            var spec = m.Exits[k];
+            if (k == exit - 1 || ExitRule.NeedsHead(plan, k)) cost += (spec.Attention?.MultiplyAdds ?? 0) + spec.Classifier.MultiplyAdds;
+        }
+        return cost;
     }
 
     public static ModeEvaluation Summarise(string name, Prediction[] predictions, IReadOnlyList<int> labels, ModelManifest m, ExitPlan plan)

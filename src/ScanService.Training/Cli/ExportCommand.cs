@@ -35,7 +35,11 @@ public static class ExportCommand
             else
                 Console.WriteLine("no tuned operating points found: the bundle will answer at full depth until tuned");
 
-            var result = Export(trained, r.GetValue(output)!, new Core.Bundle.ModelIdentity(r.GetValue(name)!, r.GetValue(version)!), tuned, r.GetValue(tolerance), r.GetValue(note));
+            // The validation outputs tune recorded go into the bundle, for calibration where it is served.
+            var recordsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(pointsPath))!, "validation-outputs.bin");
+            var records = File.Exists(recordsPath) && trained.Network.Architecture.EarlyExits ? ToValidationRecords(ExitOutputs.Load(recordsPath)) : null;
+            if (records is null) Console.WriteLine("no recorded validation outputs found: the bundle will carry no validation records, and cannot be calibrated");
+            var result = Export(trained, r.GetValue(output)!, new Core.Bundle.ModelIdentity(r.GetValue(name)!, r.GetValue(version)!), tuned, r.GetValue(tolerance), r.GetValue(note), records);
             var table = new Table().AddColumns("file", "bytes", "multiply-adds", "largest difference");
             foreach (var graph in ModelBundle.AllGraphs(result.Manifest))
             {
@@ -49,7 +53,12 @@ public static class ExportCommand
         return command;
     }
 
-    public static ExportResult Export(TrainedRun trained, string output, ModelIdentity identity, OperatingPointsFile? tuned, double tolerance, string? commandNote)
+    /// <summary>The confidence and correctness of every exit on every validation sample, in the bundle's form.</summary>
+    public static Core.Calibration.ValidationRecords ToValidationRecords(ExitOutputs outputs) =>
+        new(outputs.SampleCount, outputs.ExitCount, outputs.Confidences.ToArray(), outputs.Correct.ToArray());
+
+    public static ExportResult Export(TrainedRun trained, string output, ModelIdentity identity, OperatingPointsFile? tuned, double tolerance, string? commandNote,
+        Core.Calibration.ValidationRecords? validationRecords = null)
     {
         var record = trained.Record;
         var metrics = trained.Folder.ReadMetrics();
@@ -73,6 +82,7 @@ public static class ExportCommand
             Mean = record.Data.Mean,
             Std = record.Data.Std,
             OperatingPoints = tuned,
+            ValidationRecords = validationRecords,
             ParityInput = parityInput,
             ParityTolerance = tolerance,
             Training = new TrainingRecord

@@ -18,6 +18,8 @@ public sealed record ExportRequest
     /// <summary>What <c>tune</c> chose; none: the bundle answers at full depth until tuned.</summary>
     public OperatingPointsFile? OperatingPoints { get; init; }
     public TrainingRecord? Training { get; init; }
+    /// <summary>Every exit's confidence and correctness on the validation split, carried for calibration on the serving machine; none: not carried.</summary>
+    public Core.Calibration.ValidationRecords? ValidationRecords { get; init; }
     /// <summary>Inputs for the parity check (N×C×H×W); random normal inputs of batch 1 and 7 are always added.</summary>
     public Tensor? ParityInput { get; init; }
     public double ParityTolerance { get; init; } = ParityCheck.DefaultTolerance;
@@ -81,6 +83,15 @@ public static class BundleExporter
                 Training = (request.Training ?? new TrainingRecord()) with { Architecture = a.Describe() },
                 Files = files,
             };
+            if (request.ValidationRecords is { } records)
+            {
+                if (records.ExitCount != manifest.Exits.Count)
+                    throw new ArgumentException($"the validation records have {records.ExitCount} exits; the network has {manifest.Exits.Count}");
+                var path = Path.Combine(staging, Core.Calibration.ValidationRecords.FileName);
+                records.Save(path);
+                files[Core.Calibration.ValidationRecords.FileName] = ModelBundle.Sha256Of(path);
+                manifest = manifest with { ValidationRecords = Core.Calibration.ValidationRecords.FileName };
+            }
             if (request.OperatingPoints is { } tuned) manifest = tuned.ApplyTo(manifest);
             ModelBundle.Validate(manifest);
             File.WriteAllText(Path.Combine(staging, ModelManifest.FileName), manifest.ToJson());
