@@ -123,13 +123,22 @@ public static class BundleExporter
         if (given is not null) yield return given.alias();
     }
 
-    /// <summary>Moves the staged bundle into place; an existing bundle is moved aside first and removed only once the new one is in place.</summary>
+    /// <summary>
+    /// Moves the staged bundle into place; an existing bundle is moved aside first and removed only once the new one is
+    /// in place. Files of the folder that are not part of the old bundle (a README, a licence: anything that is neither
+    /// manifest.json nor listed in its files) are the user's and are carried over; the new bundle's own files win.
+    /// </summary>
     private static void Replace(string target, string staging)
     {
         if (!Directory.Exists(target))
         {
             Directory.Move(staging, target);
             return;
+        }
+        foreach (var file in UsersFiles(target))
+        {
+            var copy = Path.Combine(staging, Path.GetFileName(file));
+            if (!File.Exists(copy)) File.Copy(file, copy);
         }
         var aside = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.previous-{Guid.NewGuid():N}");
         Directory.Move(target, aside);
@@ -143,5 +152,21 @@ public static class BundleExporter
             throw;
         }
         Directory.Delete(aside, recursive: true);
+    }
+
+    /// <summary>Files of <paramref name="folder"/> that its bundle does not own; with no readable manifest, none are judged the user's but files the export would not write either.</summary>
+    private static IEnumerable<string> UsersFiles(string folder)
+    {
+        var owned = new HashSet<string>(StringComparer.Ordinal) { ModelManifest.FileName };
+        try
+        {
+            owned.UnionWith(ModelBundle.ReadManifest(Path.Combine(folder, ModelManifest.FileName)).Files.Keys);
+        }
+        catch (Exception e) when (e is IOException or BundleValidationException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            // Not a bundle we can read: its .onnx files are not carried over, anything else is.
+            return Directory.GetFiles(folder).Where(f => !f.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && Path.GetFileName(f) != ModelManifest.FileName);
+        }
+        return Directory.GetFiles(folder).Where(f => !owned.Contains(Path.GetFileName(f)));
     }
 }

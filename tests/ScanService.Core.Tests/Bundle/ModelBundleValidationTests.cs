@@ -22,7 +22,9 @@ public sealed class ModelBundleValidationTests : IDisposable
     {
         var bundle = ModelBundle.Load(_copy);
         Assert.Equal(4, bundle.Manifest.Exits.Count);
-        Assert.Equal(ModelBundle.AllGraphs(bundle.Manifest).Count(), bundle.Manifest.Files.Count);
+        // Every graph and the validation records, each with its checksum.
+        Assert.Equal(ModelBundle.AllGraphs(bundle.Manifest).Count() + 1, bundle.Manifest.Files.Count);
+        Assert.Contains(bundle.Manifest.ValidationRecords!, bundle.Manifest.Files.Keys);
     }
 
     [Fact]

@@ -124,11 +124,15 @@ public class ExportParityTests
         using var network = new ScanNetwork(ScanArchitecture.ResNet18(16));
         var target = scratch.PathOf("bundle");
         var first = ExportTo(network, target);
+        // The user's own files in the folder (a README) are theirs; a graph the old bundle listed is the bundle's.
+        File.WriteAllText(Path.Combine(target, "README.md"), "# my model");
         TrainBriefly(network);
         var second = ExportTo(network, target);
 
         Assert.NotEqual(first.Manifest.Files["stage1.onnx"], second.Manifest.Files["stage1.onnx"]);
         Assert.Equal(second.Manifest.Files["stage1.onnx"], ModelBundle.Sha256Of(Path.Combine(target, "stage1.onnx")));
         Assert.Single(Directory.GetDirectories(scratch.Root));
+        Assert.Equal("# my model", File.ReadAllText(Path.Combine(target, "README.md")));
+        Assert.Equal(second.Manifest.Files.Keys.Append("manifest.json").Append("README.md").Order(), Directory.GetFiles(target).Select(Path.GetFileName).Order());
     }
 }
