@@ -31,7 +31,8 @@ public sealed record BlockedStep(string OperatingPoint, double EstimatedAccuracy
 /// <summary>
 /// Graceful degradation under overload. Every <see cref="DegradationOptions.IntervalMilliseconds"/> it takes the
 /// configured percentile of the signal over the requests measured since its last move (at most a window back): above
-/// <see cref="DegradationOptions.DegradeAt"/> × the objective it moves one step down the ladder (a cheaper point);
+/// <see cref="DegradationOptions.DegradeAt"/> × the objective it moves one step down the ladder (a cheaper point), and
+/// one more for each doubling past that line;
 /// below <see cref="DegradationOptions.RecoverBelow"/> × the objective for <see cref="DegradationOptions.RecoverAfterMilliseconds"/>
 /// it moves one step back up; in between it holds. The gap between the two lines and the wait before each step up
 /// are the hysteresis that keeps it from oscillating. Only requests that name no operating point, ask for early exit
@@ -177,7 +178,10 @@ public sealed class DegradationController : IModelObserver
             else if (signalMilliseconds > objective * _options.DegradeAt)
             {
                 _calmSince = null;
-                if (_level < deepestAllowed) Move(_level + 1, now);
+                // Far over the line, several steps at once: one more for each doubling past it (a queue that has
+                // filled in a burst does not wait for one step per interval).
+                var steps = 1 + (int)Math.Floor(Math.Log2(Math.Min(signalMilliseconds.Value / (objective * _options.DegradeAt), 1 << 10)));
+                if (_level < deepestAllowed) Move(Math.Min(deepestAllowed, _level + Math.Max(1, steps)), now);
             }
             else if (signalMilliseconds is null || signalMilliseconds < objective * _options.RecoverBelow)
             {

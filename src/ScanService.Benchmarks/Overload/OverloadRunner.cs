@@ -77,7 +77,8 @@ public sealed class OverloadRunner(OverloadSettings settings)
         return new OverloadReport(settings, machine.AtEnd(), costs.Model, costs.Version, batching, started, clock.Elapsed.TotalSeconds, costs.Costs, capacity, runs);
     }
 
-    private const int WarmUpClients = 2;
+    /// <summary>Clients of the warm-up before each run: enough to warm the service, too few to load it.</summary>
+    internal const int WarmUpClients = 2;
 
     private Task<ServiceProcess> StartAsync(OverloadMode mode) =>
         ServiceProcess.StartAsync(settings.ServiceDll, bundlePath: null, settings.ServiceSettings(mode), TimeSpan.FromMinutes(3));

@@ -13,10 +13,24 @@ public sealed class DegradationControllerTests
     public void A_step_up_in_load_moves_one_step_per_decision_down_to_the_cheapest_point_and_no_further()
     {
         var controller = Controller(Five);
-        var levels = Enumerable.Range(1, 8).Select(i => controller.Decide(250, At(i * 200))).ToList();
+        // 150 ms is over the line (80) but not twice over it: one step per decision.
+        var levels = Enumerable.Range(1, 8).Select(i => controller.Decide(150, At(i * 200))).ToList();
 
         Assert.Equal([1, 2, 3, 4, 4, 4, 4, 4], levels);
         Assert.Equal("front-01", controller.Current!.Name);
+    }
+
+    [Fact]
+    public void Far_over_the_line_it_takes_one_more_step_for_each_doubling()
+    {
+        var controller = Controller(Five);
+        // 80 ms is the line: 170 ms is past one doubling (2 steps), 700 ms past three (4 steps, the whole ladder).
+        Assert.Equal(2, controller.Decide(170, At(200)));
+        Assert.Equal(4, Controller(Five).Decide(700, At(200)));
+        // A refusal (+∞) goes to the bottom at once.
+        Assert.Equal(4, Controller(Five).Decide(double.PositiveInfinity, At(200)));
+        // Just over the line: one step.
+        Assert.Equal(1, Controller(Five).Decide(81, At(200)));
     }
 
     [Fact]
@@ -41,7 +55,7 @@ public sealed class DegradationControllerTests
     public void A_signal_between_the_lines_holds_and_no_traffic_counts_as_calm()
     {
         var controller = Controller(Five);
-        controller.Decide(250, At(0));
+        controller.Decide(150, At(0));
         // 60 ms is under the degrade line (80) but over the recover line (40): hold, however long.
         for (var t = 200; t <= 10_000; t += 200) Assert.Equal(1, controller.Decide(60, At(t)));
         // No requests measured at all: calm, so back to the base after a calm period.
@@ -62,7 +76,7 @@ public sealed class DegradationControllerTests
 
         // Around the objective, between the two lines (50 and 70 ms): no move at all.
         var steady = Controller(Five);
-        steady.Decide(250, At(0));
+        steady.Decide(150, At(0));
         var held = Enumerable.Range(1, 50).Select(i => steady.Decide(i % 2 == 0 ? 50 : 70, At(i * 100))).Distinct().ToList();
         Assert.Equal([1], held);
     }
@@ -106,12 +120,12 @@ public sealed class DegradationControllerTests
         var controller = Controller(Five, o => o.WindowMilliseconds = 60_000);
         // 99 fast requests and one slow one: p99 is the 99th value, fast; a 98/2 split makes p99 slow.
         for (var i = 0; i < 99; i++) controller.Record(TimeSpan.FromMilliseconds(5));
-        controller.Record(TimeSpan.FromMilliseconds(500));
+        controller.Record(TimeSpan.FromMilliseconds(150));
         controller.Tick();
         Assert.Equal(0, controller.Level);
         Assert.Equal(5, controller.State().SignalMilliseconds);
 
-        controller.Record(TimeSpan.FromMilliseconds(500));
+        controller.Record(TimeSpan.FromMilliseconds(150));
         controller.Tick();
         Assert.Equal(1, controller.Level);
 
@@ -120,10 +134,10 @@ public sealed class DegradationControllerTests
         Assert.Equal(1, controller.Level);
         Assert.Equal(0, controller.State().Samples);
 
-        // A refused request counts as over any objective.
+        // A refused request counts as over any objective: straight to the cheapest step.
         for (var i = 0; i < 10; i++) controller.RecordRefusal();
         controller.Tick();
-        Assert.Equal(2, controller.Level);
+        Assert.Equal(4, controller.Level);
     }
 
     [Fact]
