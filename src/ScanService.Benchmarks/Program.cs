@@ -2,6 +2,7 @@ using System.CommandLine;
 using ScanService.Benchmarks;
 using ScanService.Benchmarks.Calibration;
 using ScanService.Benchmarks.Overload;
+using ScanService.Benchmarks.Scaling;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference;
@@ -32,6 +33,7 @@ var command = new RootCommand("scan-bench: early exit against full-depth serving
     // scan-bench overload: its own options (the root's are not recursive), in Overload/.
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
+    ScalingCommand.Create(root),
 };
 command.SetAction(async (r, _) =>
 {

@@ -13,6 +13,7 @@ var root = new RootCommand("scan-train: train SCAN early-exit networks, evaluate
     TuneCommand.Create(),
     ExportCommand.Create(),
     CompareCommand.Create(),
+    ExportRandomCommand.Create(),
 };
 
 try
