@@ -67,10 +67,10 @@ public sealed class AlertRulesTests
     }
 
     [Fact]
-    public void The_rules_alert_on_errors_latency_refusals_drift_early_exits_and_readiness()
+    public void The_rules_alert_on_errors_latency_refusals_drift_early_exits_readiness_and_long_degradation()
     {
         Assert.Equal(
-            ["ScanServiceAgreementFalling", "ScanServiceEarlyExitShareCollapsed", "ScanServiceHighErrorRatio", "ScanServiceHighLatencyP99",
+            ["ScanServiceAgreementFalling", "ScanServiceDegradedForLong", "ScanServiceEarlyExitShareCollapsed", "ScanServiceHighErrorRatio", "ScanServiceHighLatencyP99",
              "ScanServiceModelNotReady", "ScanServiceRejectingRequests"],
             Alerts().Select(a => a.Text("alert")!).Order(StringComparer.Ordinal));
         foreach (var alert in Alerts())
