@@ -6,7 +6,11 @@ using ScanService.Api.Tests.Rest;
 
 namespace ScanService.Api.Tests.Degradation;
 
-/// <summary>Graceful degradation through the service: who is moved, what the answer says, and what it equals.</summary>
+/// <summary>
+/// Graceful degradation through the service: who is moved, what the answer says, and what it equals. In the metrics
+/// collection: its counts are scraped exactly, and OpenTelemetry listens to meters by name across the process.
+/// </summary>
+[Collection(MetricsCollection.Name)]
 public sealed class GracefulDegradationTests
 {
     /// <summary>The service with degradation on but its loop asleep: the tests move the controller themselves.</summary>

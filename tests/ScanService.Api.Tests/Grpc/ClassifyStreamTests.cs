@@ -211,29 +211,6 @@ public sealed class ClassifyStreamTests : IDisposable
     }
 
     [Fact]
-    public async Task Each_streamed_item_is_a_request_in_the_request_metrics()
-    {
-        var images = FashionMnistImages.Take(3);
-        var before = await StreamRequestsAsync();
-
-        var answers = await ExchangeAsync(Client(), Enumerable.Range(0, 5).Select(i => Request($"item-{i}", images[i % images.Count])));
-
-        Assert.Equal(5, answers.Count);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (await StreamRequestsAsync() < before + 5 && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(before + 5, await StreamRequestsAsync());
-    }
-
-    /// <summary>scan_request_duration_seconds_count of front end grpc_stream, outcome ok.</summary>
-    private async Task<double> StreamRequestsAsync()
-    {
-        using var http = _factory.CreateClient();
-        var metrics = await ScanService.Api.Tests.Metrics.PrometheusExposition.ScrapeAsync(http);
-        return metrics.Series("scan_request_duration_seconds_count")
-            .Where(s => s.Label("front_end") == "grpc_stream" && s.Label("outcome") == "ok").Sum(s => s.Value);
-    }
-
-    [Fact]
     public async Task A_stream_is_refused_with_UNAVAILABLE_while_no_model_is_loaded()
     {
         using var factory = new ScanApiFactory().With("Model:BundlePath", Path.Combine(Path.GetTempPath(), "no-such-bundle"));
