@@ -10,9 +10,9 @@ namespace ScanService.Api.Tests.Tracing;
 /// <summary>Traces, when turned on: a request's span with decoding, the queue wait and every stage and head it ran under it.</summary>
 public sealed class TracingTests
 {
-    private static (ScanApiFactory Factory, List<Activity> Spans) Traced(bool batching)
+    private static (ScanApiFactory Factory, SpanCollector Spans) Traced(bool batching)
     {
-        var spans = new List<Activity>();
+        var spans = new SpanCollector();
         var factory = new ScanApiFactory()
             .With("Tracing:Enabled", "true")
             // Nothing listens there: the OTLP exporter's failures stay in the background, the in-memory one records.
@@ -46,15 +46,17 @@ public sealed class TracingTests
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
-            lock (spans)
-            {
-                request = spans.FirstOrDefault(s => s.TraceId == traceId && s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal));
-                mine = request is null ? [] : spans.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
-            }
+            var all = spans.Snapshot();
+            request = all.FirstOrDefault(s => s.TraceId == traceId && s.Kind == ActivityKind.Server && s.DisplayName.Contains("/v1/classify", StringComparison.Ordinal));
+            mine = request is null ? [] : all.Where(s => s.TraceId == request.TraceId && s.Source.Name == ScanActivities.SourceName).ToList();
             if (request is not null && expected.All(n => mine.Any(s => s.DisplayName == n))) break;
             await Task.Delay(20);
         }
-        lock (spans) Assert.True(request is not null, $"no request span of trace {traceId} among {spans.Count}: {string.Join(", ", spans.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
+        if (request is null)
+        {
+            var all = spans.Snapshot();
+            Assert.Fail($"no request span of trace {traceId} among {all.Count}: {string.Join(", ", all.Select(s => $"{s.Source.Name}/{s.Kind}/{s.DisplayName}"))}");
+        }
         var names = mine.Select(s => s.DisplayName).ToHashSet();
         Assert.Contains(ScanActivities.Decode, names);
         for (var k = 1; k <= exits; k++) Assert.Contains(ScanActivities.Stage(k), names);
@@ -67,4 +69,57 @@ public sealed class TracingTests
         var stages = Enumerable.Range(1, exits).Select(k => mine.Single(s => s.DisplayName == ScanActivities.Stage(k))).ToList();
         for (var k = 1; k < stages.Count; k++) Assert.True(stages[k].StartTimeUtc >= stages[k - 1].StartTimeUtc);
     }
+}
+
+/// <summary>
+/// Where the in-memory exporter puts finished spans. It adds from whichever thread ended a span (of this app or, since
+/// activity listeners are process-wide, of another test's), so every access takes the lock and readers take a copy.
+/// </summary>
+internal sealed class SpanCollector : ICollection<Activity>
+{
+    private readonly List<Activity> _spans = [];
+
+    public List<Activity> Snapshot()
+    {
+        lock (_spans) return [.. _spans];
+    }
+
+    public void Add(Activity item)
+    {
+        lock (_spans) _spans.Add(item);
+    }
+
+    public void Clear()
+    {
+        lock (_spans) _spans.Clear();
+    }
+
+    public bool Contains(Activity item)
+    {
+        lock (_spans) return _spans.Contains(item);
+    }
+
+    public void CopyTo(Activity[] array, int arrayIndex)
+    {
+        lock (_spans) _spans.CopyTo(array, arrayIndex);
+    }
+
+    public bool Remove(Activity item)
+    {
+        lock (_spans) return _spans.Remove(item);
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_spans) return _spans.Count;
+        }
+    }
+
+    public bool IsReadOnly => false;
+
+    public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
