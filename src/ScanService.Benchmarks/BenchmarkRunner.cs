@@ -174,17 +174,14 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
             FirstError = m.FirstError,
             Seconds = m.Seconds,
             Throughput = m.Seconds > 0 ? m.Images / m.Seconds : 0,
-            P50Ms = Percentile(latencies, 0.50),
-            P95Ms = Percentile(latencies, 0.95),
-            P99Ms = Percentile(latencies, 0.99),
+            P50Ms = Percentiles.NearestRank(latencies, 0.50),
+            P95Ms = Percentiles.NearestRank(latencies, 0.95),
+            P99Ms = Percentiles.NearestRank(latencies, 0.99),
             Accuracy = reference.Accuracy,
             RelativeCost = reference.RelativeCost,
             Agreement = m.Answers.Count == 0 ? 0 : (double)agree / m.Answers.Count,
         };
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static ModeReference Reference(EarlyExitEngine engine, ServingMode mode, float[] pixels, int[] labels)
     {

@@ -36,7 +36,7 @@ public sealed record GraphTimings(int BatchSize, double MonolithicMs, IReadOnlyL
     }
 
     /// <summary>Whether an early-exit mode runs exit <paramref name="exit"/>'s (0-based) head: not when its threshold switches it off.</summary>
-    private static bool HeadRuns(ModeReference mode, int exit) => mode.Thresholds.Count == 0 || mode.Thresholds[exit] <= 1f;
+    private static bool HeadRuns(ModeReference mode, int exit) => mode.Thresholds.Count == 0 || !ExitRule.SwitchedOff(mode.Thresholds[exit]);
 }
 
 /// <summary>The speedup over the monolithic graph that the graphs' wall times allow a mode, beside the one its multiply-adds promise.</summary>

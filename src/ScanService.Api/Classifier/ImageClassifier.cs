@@ -84,9 +84,7 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
                 }
             }
         }
-        var answers = await RunAsync(model, plan, pixels, count, Stopwatch.GetElapsedTime(started), cancellationToken);
-        if (_measureLatency) degradation.Record(Stopwatch.GetElapsedTime(started));
-        return answers;
+        return await RunAsync(model, plan, pixels, count, started, Stopwatch.GetElapsedTime(started), cancellationToken);
     }
 
     /// <summary>The request's options resolved against the model, at the point graceful degradation serves it at.</summary>
@@ -105,13 +103,14 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
         using var lease = models.Lease();
         var model = lease.Model;
         if (model.Engine.SampleSize != sampleSize) throw new ModelNotReadyException("the model was replaced while the request was read; send it again");
-        var started = Stopwatch.GetTimestamp();
-        var answers = await RunAsync(model, Plan(model, options), pixels, count, TimeSpan.Zero, cancellationToken);
-        if (_measureLatency) degradation.Record(Stopwatch.GetElapsedTime(started));
-        return answers;
+        return await RunAsync(model, Plan(model, options), pixels, count, Stopwatch.GetTimestamp(), TimeSpan.Zero, cancellationToken);
     }
 
-    private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, TimeSpan preprocessing, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the plan through the batcher (or the engine alone) and tells the observers; <paramref name="received"/> is
+    /// when the request's work began (before decoding, if it had images), where graceful degradation's latency runs from.
+    /// </summary>
+    private async Task<Classification[]> RunAsync(LoadedModel model, ExitPlan plan, float[] pixels, int count, long received, TimeSpan preprocessing, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var predictions = model.Batcher is { } batcher
@@ -122,6 +121,7 @@ public sealed class ImageClassifier(ModelSlot models, IEnumerable<IClassificatio
         // Answers nobody will read are not counted as answers (exit metrics, agreement sampling).
         cancellationToken.ThrowIfCancellationRequested();
         Notify(model, plan, pixels, predictions);
+        if (_measureLatency) degradation.Record(Stopwatch.GetElapsedTime(received));
         return predictions.Select(p => new Classification(p, model, plan, preprocessing, inference)).ToArray();
     }
 

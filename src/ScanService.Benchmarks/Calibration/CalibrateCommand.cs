@@ -36,12 +36,8 @@ public static class CalibrateCommand
             Print(calibrated.Calibration!, records.SampleCount);
             if (r.GetValue(record))
             {
-                var path = Path.Combine(loaded.Directory, ModelManifest.FileName);
-                ModelBundle.Validate(calibrated);
-                var staging = path + ".calibrating";
-                File.WriteAllText(staging, calibrated.ToJson());
-                File.Move(staging, path, overwrite: true);
-                Console.WriteLine($"Recorded in {path}");
+                loaded.RewriteManifest(calibrated);
+                Console.WriteLine($"Recorded in {Path.Combine(loaded.Directory, ModelManifest.FileName)}");
             }
             return 0;
         });
@@ -61,5 +57,5 @@ public static class CalibrateCommand
     }
 
     private static string Thresholds(IReadOnlyList<float> t) =>
-        string.Join(" ", t.Take(t.Count - 1).Select(x => x > 1 ? "off" : x.ToString("F3", CultureInfo.InvariantCulture)));
+        string.Join(" ", t.Take(t.Count - 1).Select(x => ExitRule.SwitchedOff(x) ? "off" : x.ToString("F3", CultureInfo.InvariantCulture)));
 }

@@ -87,7 +87,7 @@ public static class OverloadSummary
         var latencies = answered.Select(r => r.LatencyMs).Order().ToArray();
         return new CapacityResult(point, clients, seconds, records.Count, answered.Count, records.Count(r => r.Refused), records.Count(r => r.Failed), firstError,
             answered.Count(r => r.CompletedMs <= seconds * 1000) / seconds,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99),
+            Percentiles.NearestRank(latencies, 0.50), Percentiles.NearestRank(latencies, 0.99),
             answered.Count == 0 ? double.NaN : (double)answered.Count(r => r.Correct) / answered.Count);
     }
 
@@ -98,7 +98,7 @@ public static class OverloadSummary
         var latencies = answered.Select(r => r.LatencyMs).Order().ToArray();
         var lags = records.Select(r => r.LagMs).Order().ToArray();
         var refused = records.Count(r => r.Refused);
-        var p99 = Percentile(latencies, 0.99);
+        var p99 = Percentiles.NearestRank(latencies, 0.99);
         var buckets = (int)Math.Ceiling(seconds);
         var bySecond = records.ToLookup(r => (int)(r.ScheduledMs / 1000));
         var timeline = Enumerable.Range(0, buckets).Select(second =>
@@ -106,7 +106,7 @@ public static class OverloadSummary
             var due = bySecond[second].ToList();
             var ok = due.Where(r => r.Answered).ToList();
             return new TimelinePoint(second, due.Count, ok.Count, due.Count(r => r.Refused), due.Count(r => r.Failed),
-                Percentile(ok.Select(r => r.LatencyMs).Order().ToArray(), 0.99), MeanCost(ok, costs), Share(ok, r => r.Degraded));
+                Percentiles.NearestRank(ok.Select(r => r.LatencyMs).Order().ToArray(), 0.99), MeanCost(ok, costs), Share(ok, r => r.Degraded));
         }).ToList();
         return new OverloadRun
         {
@@ -123,7 +123,7 @@ public static class OverloadSummary
             Errors = records.Count(r => r.Failed),
             FirstError = firstError,
             Throughput = answered.Count(r => r.CompletedMs <= seconds * 1000) / seconds,
-            P50Ms = Percentile(latencies, 0.50),
+            P50Ms = Percentiles.NearestRank(latencies, 0.50),
             P99Ms = p99,
             Accuracy = Share(answered, r => r.Correct),
             DegradedShare = Share(answered, r => r.Degraded),
@@ -131,15 +131,12 @@ public static class OverloadSummary
             PointShares = answered.GroupBy(r => r.OperatingPoint ?? "(none)").OrderBy(g => g.Key, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => (double)g.Count() / answered.Count),
             MeetsObjective = p99 <= objectiveMs,
-            LagP99Ms = Percentile(lags, 0.99),
+            LagP99Ms = Percentiles.NearestRank(lags, 0.99),
             LateShare = Share(records, r => r.LagMs > OverloadSettings.LateMilliseconds),
             MaxInFlight = maxInFlight,
             Timeline = timeline,
         };
     }
-
-    public static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static double Share(IReadOnlyCollection<RequestRecord> records, Func<RequestRecord, bool> predicate) =>
         records.Count == 0 ? double.NaN : (double)records.Count(predicate) / records.Count;

@@ -17,6 +17,19 @@ public sealed class ModelBundle
 
     public string PathOf(GraphSpec graph) => Path.Combine(Directory, graph.File);
 
+    /// <summary>
+    /// Replaces this bundle's manifest.json with <paramref name="updated"/> (figures recorded, thresholds calibrated),
+    /// validated first and written through a temporary file, so a failure leaves the old manifest in place.
+    /// </summary>
+    public void RewriteManifest(ModelManifest updated)
+    {
+        Validate(updated);
+        var path = Path.Combine(Directory, ModelManifest.FileName);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, updated.ToJson());
+        File.Move(temporary, path, overwrite: true);
+    }
+
     /// <summary>Reads and validates the bundle in <paramref name="directory"/>; throws <see cref="BundleValidationException"/> naming the first problem.</summary>
     public static ModelBundle Load(string directory, bool verifyChecksums = true)
     {

@@ -24,7 +24,7 @@ public sealed class ThresholdCosts(ValidationRecords records, IReadOnlyList<doub
         for (var k = 0; k < e; k++)
         {
             running += stageCost[k];
-            var on = k == e - 1 || thresholds[k] <= 1f;
+            var on = k == e - 1 || !ExitRule.SwitchedOff(thresholds[k]);
             at[k] = running + headCost[k];
             if (on && k < e - 1) running += headCost[k];
         }
@@ -33,7 +33,7 @@ public sealed class ThresholdCosts(ValidationRecords records, IReadOnlyList<doub
         for (var s = 0; s < records.SampleCount; s++)
         {
             var k = 0;
-            while (k < e - 1 && !(thresholds[k] <= 1f && ExitRule.Leaves(records.Confidence(s, k), thresholds[k]))) k++;
+            while (k < e - 1 && !ExitRule.Leaves(records.Confidence(s, k), thresholds[k])) k++;
             cost += at[k];
             if (records.IsCorrect(s, k)) correct++;
         }

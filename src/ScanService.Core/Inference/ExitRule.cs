@@ -19,6 +19,9 @@ public static class ExitRule
     /// </summary>
     public static bool Leaves(float confidence, float threshold) => confidence >= threshold;
 
+    /// <summary>A threshold above 1 switches its exit off: no sample can leave there, so its head need not run.</summary>
+    public static bool SwitchedOff(float threshold) => threshold > 1f;
+
     /// <summary>
     /// One sample's decision at exit <paramref name="exit"/> (0-based), given that exit's logits: its answer when it
     /// leaves here, null when it goes on. Under the ensemble, <paramref name="ensembleSum"/> (one value per class, kept
@@ -53,7 +56,7 @@ public static class ExitRule
         return plan.Mode switch
         {
             ExitMode.FullDepth => isLast,
-            ExitMode.EarlyExit => isLast || plan.Thresholds[exit] <= 1f,
+            ExitMode.EarlyExit => isLast || !SwitchedOff(plan.Thresholds[exit]),
             _ => true,
         };
     }

@@ -38,7 +38,7 @@ public static class BundleEvaluation
         if (record)
         {
             var updated = BundleEvaluator.Record(bundle.Manifest, report);
-            RunFolder.WriteAtomically(Path.Combine(bundle.Directory, ModelManifest.FileName), updated.ToJson());
+            bundle.RewriteManifest(updated);
             Console.WriteLine($"recorded the test figures in {Path.Combine(bundle.Directory, ModelManifest.FileName)}");
         }
         return 0;

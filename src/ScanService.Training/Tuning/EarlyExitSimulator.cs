@@ -91,7 +91,7 @@ public static class EarlyExitSimulator
         {
             total += (Int128)exitCounts[k] * (cost[k] - skipped);
             // Exit k switched off: its head never runs, for samples that leave deeper.
-            if (!head.IsEmpty && k < exitCounts.Length - 1 && thresholds[k] > 1f)
+            if (!head.IsEmpty && k < exitCounts.Length - 1 && ExitRule.SwitchedOff(thresholds[k]))
                 skipped += head[k];
         }
         return (double)total / outputs.SampleCount;
@@ -143,7 +143,7 @@ public static class EarlyExitSimulator
         thresholds[..(exitCount - 1)].CopyTo(full);
         for (int k = 0; k < exitCount - 1; k++)
         {
-            if (full[k] > 1f) full[k] = NeverExit;
+            if (ExitRule.SwitchedOff(full[k])) full[k] = NeverExit;
         }
         full[exitCount - 1] = 0f;
         return full;
