@@ -61,5 +61,6 @@ public static class ConsoleReporter
             $"epoch {m.Epoch}: loss {m.TrainLoss:F4} = deep ce {m.TrainDeepCrossEntropy:F3} + (1-α)·ce {m.TrainCrossEntropy:F3} + αT²·kd {m.TrainDistillation:F3} + λ·hint {m.TrainHint:F4}; " +
             $"train acc {m.TrainAccuracy:P2}, validation acc per exit {string.Join(" ", m.ValidationAccuracy.Select(a => a.ToString("P2")))}" +
             (m.ValidationEnsembleAccuracy is { } e ? $" ensemble {e:P2}" : "") +
-            $", {m.Seconds:F0} s, {m.ImagesPerSecond:F0} img/s, lr {m.LearningRate:G3}, peak {m.PeakWorkingSetBytes / 1048576} MiB");
+            $", {m.Seconds:F0} s, {m.ImagesPerSecond:F0} img/s, lr {m.LearningRate:G3}, peak {m.PeakWorkingSetBytes / 1048576} MiB" +
+            (m.StepSeconds is { } s ? $"; steps: {s.Describe()}" : ""));
 }

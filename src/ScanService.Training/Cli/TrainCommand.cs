@@ -29,6 +29,7 @@ public static class TrainCommand
         var noAttention = Make("--no-attention", "ablation: shallow exits without attention modules (self-distillation only)", false);
         var crop = Make("--crop-padding", "zero padding of the random crop (0: no crop)", 2);
         var noFlip = Make("--no-flip", "turn off random horizontal flips", false);
+        var erasing = Make("--random-erasing", "probability of random erasing per training image (Zhong et al. 2017; 0: off)", 0.0);
         var maxSteps = Optional<int?>("--max-steps", "stop each epoch after this many steps (smoke runs)");
         var trainLimit = Optional<int?>("--train-limit", "use only the first N images of the training split (smoke runs)");
         var threads = Make("--threads", "CPU threads for TorchSharp (0: all cores)", 0);
@@ -37,7 +38,7 @@ public static class TrainCommand
         var data = new DataOptions();
 
         var command = new Command("train", "Train a SCAN network (or the plain baseline), checkpointing every epoch");
-        foreach (var option in new Option[] { run, arch, width, baseline, noAttention, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, maxSteps, trainLimit, threads, resume, force })
+        foreach (var option in new Option[] { run, arch, width, baseline, noAttention, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, erasing, maxSteps, trainLimit, threads, resume, force })
             command.Options.Add(option);
         data.AddTo(command);
 
@@ -78,6 +79,7 @@ public static class TrainCommand
                     Distillation = new DistillationOptions { Temperature = r.GetValue(temperature), Alpha = r.GetValue(alpha), HintWeight = r.GetValue(hint) },
                     CropPadding = r.GetValue(crop),
                     HorizontalFlip = !r.GetValue(noFlip),
+                    RandomErasing = r.GetValue(erasing),
                     MaxStepsPerEpoch = r.GetValue(maxSteps),
                 };
                 options.Validate();

@@ -2,16 +2,27 @@ namespace ScanService.Training.Data;
 
 /// <summary>
 /// Per-sample training augmentation on raw C×H×W bytes: a random crop from the image padded with zeros
-/// (a random shift of up to <see cref="CropPadding"/> pixels each way) and a random horizontal flip.
-/// All randomness comes from the <see cref="Random"/> passed in, so a seeded run repeats exactly.
+/// (a random shift of up to <see cref="CropPadding"/> pixels each way), a random horizontal flip, and random
+/// erasing (Zhong et al. 2017): with probability <see cref="ErasingProbability"/> a rectangle of 2–40 % of the image,
+/// aspect ratio 0.3–3.3, is filled with random values. All randomness comes from the <see cref="Random"/> passed in,
+/// so a seeded run repeats exactly; a step that is off draws nothing, so turning erasing off leaves the other draws
+/// as they were.
 /// </summary>
 public sealed record Augmentation
 {
-    public Augmentation(int cropPadding = 0, bool horizontalFlip = false)
+    /// <summary>Smallest and largest erased area, as fractions of the image (the paper's s_l and s_h).</summary>
+    public const double ErasingMinArea = 0.02, ErasingMaxArea = 0.4;
+    /// <summary>Smallest aspect ratio of the erased rectangle (the paper's r_1); the largest is its inverse.</summary>
+    public const double ErasingMinAspect = 0.3;
+
+    public Augmentation(int cropPadding = 0, bool horizontalFlip = false, double erasingProbability = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cropPadding);
+        if (!(erasingProbability is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(erasingProbability), erasingProbability, "The erasing probability must lie in [0, 1].");
         CropPadding = cropPadding;
         HorizontalFlip = horizontalFlip;
+        ErasingProbability = erasingProbability;
     }
 
     /// <summary>No change: the sample is copied as it is.</summary>
@@ -19,8 +30,10 @@ public sealed record Augmentation
 
     public int CropPadding { get; }
     public bool HorizontalFlip { get; }
+    /// <summary>Chance that a sample gets a random rectangle erased (0: never).</summary>
+    public double ErasingProbability { get; }
 
-    public bool IsIdentity => CropPadding == 0 && !HorizontalFlip;
+    public bool IsIdentity => CropPadding == 0 && !HorizontalFlip && ErasingProbability == 0;
 
     /// <summary>Writes an augmented copy of <paramref name="sample"/> into <paramref name="destination"/> (same size, not overlapping).</summary>
     public void Apply(ReadOnlySpan<byte> sample, Span<byte> destination, int channels, int height, int width, Random random)
@@ -62,6 +75,31 @@ public sealed record Augmentation
                     row[x] = (uint)sourceX < (uint)width ? sourceRow[sourceX] : (byte)0;
                 }
             }
+        }
+        if (ErasingProbability > 0 && random.NextDouble() < ErasingProbability)
+            Erase(destination, channels, height, width, random);
+    }
+
+    /// <summary>
+    /// Fills one random rectangle (the same in every channel) with random values. Area and aspect ratio are drawn
+    /// as in the paper, and drawn again (at most 100 times) until the rectangle fits the image.
+    /// </summary>
+    private static void Erase(Span<byte> image, int channels, int height, int width, Random random)
+    {
+        int plane = height * width;
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            double area = plane * (ErasingMinArea + random.NextDouble() * (ErasingMaxArea - ErasingMinArea));
+            double aspect = Math.Exp(Math.Log(ErasingMinAspect) + random.NextDouble() * (Math.Log(1 / ErasingMinAspect) - Math.Log(ErasingMinAspect)));
+            int h = (int)Math.Round(Math.Sqrt(area * aspect));
+            int w = (int)Math.Round(Math.Sqrt(area / aspect));
+            if (h < 1 || w < 1 || h > height || w > width) continue;
+            int top = random.Next(height - h + 1);
+            int left = random.Next(width - w + 1);
+            for (int c = 0; c < channels; c++)
+                for (int y = top; y < top + h; y++)
+                    random.NextBytes(image.Slice(c * plane + y * width + left, w));
+            return;
         }
     }
 }

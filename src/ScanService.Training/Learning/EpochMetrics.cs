@@ -21,6 +21,8 @@ public sealed record EpochMetrics
     public double? ValidationEnsembleAccuracy { get; init; }
     public required double Seconds { get; init; }
     public required double ImagesPerSecond { get; init; }
+    /// <summary>Where the training steps' time went (absent in metrics written before it was recorded).</summary>
+    public StepSeconds? StepSeconds { get; init; }
     public long PeakWorkingSetBytes { get; init; }
 }
 

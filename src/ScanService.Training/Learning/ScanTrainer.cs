@@ -47,7 +47,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
         var sampleSize = train.SampleSize;
         var batch = Options.BatchSize;
         // A last batch of one sample would break BatchNorm's training statistics: it is dropped.
-        var batches = new BatchIterator(train, normalization, batch, new Augmentation(Options.CropPadding, Options.HorizontalFlip), dropPartialBatch: train.Count % batch == 1);
+        var batches = new BatchIterator(train, normalization, batch, new Augmentation(Options.CropPadding, Options.HorizontalFlip, Options.RandomErasing), dropPartialBatch: train.Count % batch == 1);
         var pixels = new float[batches.ValuesPerBatch];
         var labels = new int[batch];
         var steps = batches.BatchCount(train.Count);
@@ -65,17 +65,21 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
             network.train();
             double lossSum = 0, deepCeSum = 0, ceSum = 0, kdSum = 0, hintSum = 0;
             long seen = 0, correct = 0;
+            var clock = new StepClock();
             for (var step = 0; step < steps; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                clock.Start();
                 var count = batches.Fill(order, step, pixels, labels, augmentation);
                 using (var scope = NewDisposeScope())
                 {
                     var x = tensor(pixels.AsSpan(0, count * sampleSize).ToArray(), [count, train.Channels, train.Height, train.Width]);
                     var y = tensor(labels.AsSpan(0, count).ToArray().Select(l => (long)l).ToArray());
+                    clock.Lap(StepPhase.Data);
                     var outputs = network.Forward(x);
                     using var terms = loss.Compute(outputs, y);
                     var stepLoss = terms.Total.item<float>();
+                    clock.Lap(StepPhase.Forward);
                     // Stop before a non-finite loss reaches the weights: the checkpoint on disk stays the last good one.
                     if (!float.IsFinite(stepLoss))
                         throw new TrainingDivergedException(
@@ -83,7 +87,9 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                             "raise --width to 16 or more (libtorch 2.10 on CPU can return NaN input gradients for those)");
                     optimizer.zero_grad();
                     terms.Total.backward();
+                    clock.Lap(StepPhase.Backward);
                     optimizer.step();
+                    clock.Lap(StepPhase.Optimizer);
                     lossSum += stepLoss * count;
                     deepCeSum += terms.DeepCrossEntropy * count;
                     ceSum += terms.ShallowCrossEntropy * count;
@@ -94,6 +100,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                     var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
                     progress?.Report(new StepProgress(epoch, Options.Epochs, step + 1, steps, stepLoss, (double)correct / seen, seen / Math.Max(elapsed, 1e-9)));
                 }
+                clock.Lap(StepPhase.Other);
             }
             var trainSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
@@ -114,6 +121,7 @@ public sealed class ScanTrainer(TrainOptions options, ImageDataset train, ImageD
                 ValidationEnsembleAccuracy = evaluation.ExitCount > 1 ? evaluation.EnsembleAccuracy() : null,
                 Seconds = seconds,
                 ImagesPerSecond = seen / trainSeconds,
+                StepSeconds = clock.Totals(),
                 PeakWorkingSetBytes = Process.GetCurrentProcess().PeakWorkingSet64,
             };
 

@@ -25,6 +25,8 @@ public sealed record TrainOptions
     /// <summary>Zero padding of the random crop (0 turns cropping off).</summary>
     public int CropPadding { get; init; } = 2;
     public bool HorizontalFlip { get; init; } = true;
+    /// <summary>Probability of random erasing per training sample (0: off, the default).</summary>
+    public double RandomErasing { get; init; }
     /// <summary>Stop an epoch after this many steps (for smoke runs and tests); null for the whole split.</summary>
     public int? MaxStepsPerEpoch { get; init; }
 
@@ -45,5 +47,6 @@ public sealed record TrainOptions
         if (Distillation.Alpha is < 0 or > 1) throw new ArgumentException("alpha must lie in [0, 1]");
         if (Distillation.Temperature <= 0) throw new ArgumentException("temperature must be positive");
         if (CropPadding < 0) throw new ArgumentException("crop padding cannot be negative");
+        if (!(RandomErasing is >= 0 and <= 1)) throw new ArgumentException("the random erasing probability must lie in [0, 1]");
     }
 }

@@ -83,6 +83,53 @@ public class AugmentationTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Augmentation(-1));
     }
 
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void An_erasing_probability_outside_0_to_1_is_refused(double probability)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Augmentation(erasingProbability: probability));
+    }
+
+    [Fact]
+    public void Erasing_changes_one_rectangle_of_2_to_40_percent_and_nothing_outside_it()
+    {
+        const int Size = 20;
+        var image = Enumerable.Repeat((byte)0, 2 * Size * Size).ToArray();
+        var augmentation = new Augmentation(erasingProbability: 1);
+        var random = new Random(5);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var result = new byte[image.Length];
+            augmentation.Apply(image, result, 2, Size, Size, random);
+
+            // Values are random bytes, so a few erased pixels may be 0; the changed ones lie in one box of bounded size.
+            var changed = Enumerable.Range(0, result.Length).Where(i => result[i] != 0).Select(i => (C: i / (Size * Size), Y: i / Size % Size, X: i % Size)).ToList();
+            Assert.NotEmpty(changed);
+            int top = changed.Min(p => p.Y), bottom = changed.Max(p => p.Y), left = changed.Min(p => p.X), right = changed.Max(p => p.X);
+            var box = (bottom - top + 1) * (right - left + 1);
+            Assert.InRange(box, 1, (int)Math.Ceiling(Augmentation.ErasingMaxArea * Size * Size * 1.15));
+            // Every channel is erased in the same rectangle: almost all of its pixels changed in both.
+            foreach (var c in new[] { 0, 1 })
+                Assert.True(changed.Count(p => p.C == c) >= 0.9 * box, $"channel {c} changed {changed.Count(p => p.C == c)} of a {box}-pixel box");
+        }
+    }
+
+    [Fact]
+    public void Erasing_happens_with_the_given_probability_and_not_at_zero()
+    {
+        var random = new Random(6);
+        var half = new Augmentation(erasingProbability: 0.5);
+        var erased = Enumerable.Range(0, 1000).Count(_ => !Apply(half, random).SequenceEqual(Sample));
+        Assert.InRange(erased, 430, 570);
+
+        var off = new Augmentation(cropPadding: 1, horizontalFlip: true, erasingProbability: 0);
+        var withoutErasing = new Augmentation(cropPadding: 1, horizontalFlip: true);
+        Assert.Equal(off, withoutErasing);
+        Assert.False(new Augmentation(erasingProbability: 0.1).IsIdentity);
+    }
+
     private static (int Dy, int Dx)? FindShift(byte[] result, int padding)
     {
         for (int dy = -padding; dy <= padding; dy++)

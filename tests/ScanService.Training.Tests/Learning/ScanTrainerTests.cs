@@ -34,6 +34,15 @@ public class ScanTrainerTests
         Assert.All(result.Metrics, m => Assert.Equal(4, m.ValidationAccuracy.Count));
         Assert.True(File.Exists(folder.BestWeightsFile));
         Assert.Equal(5, folder.ReadState().CompletedEpochs);
+        // Where the steps' time went is recorded (and read back from metrics.jsonl): the passes dominate, and the
+        // phases add up to no more than the epoch.
+        Assert.All(result.Metrics, m =>
+        {
+            var s = Assert.IsType<StepSeconds>(m.StepSeconds);
+            Assert.True(s.Forward > 0 && s.Backward > 0 && s.Optimizer > 0 && s.Data > 0, s.Describe());
+            Assert.True(s.Forward + s.Backward > s.Data, s.Describe());
+            Assert.True(s.Total <= m.Seconds, $"{s.Total} s of steps in a {m.Seconds} s epoch");
+        });
     }
 
     [Fact]
