@@ -19,10 +19,11 @@ public static class ExportCommand
         var version = Make("--version", "model version in the manifest", "1.0.0");
         var points = Optional<string>("--operating-points", $"operating points from tune (default: <run>/tuning/{OperatingPointsFile.FileName} when present)");
         var tolerance = Make("--tolerance", "largest absolute difference allowed between TorchSharp and ONNX Runtime", ParityCheck.DefaultTolerance);
+        var form = Make("--attention-form", "how the attention modules' upsampling is written: ConvTranspose, or ConvDepthToSpace (a 3x3 convolution and a pixel shuffle); both compute the same values", ScanGraphSet.DefaultAttentionForm);
         var note = Optional<string>("--command-note", "a line recorded in the manifest's training commands (how the run was made)");
         var command = new Command("export", "Write a model bundle (one ONNX graph per stage, attention module and classifier, the monolithic graph, manifest.json) and prove it equal to TorchSharp");
         trainedRun.AddTo(command);
-        foreach (var option in new Option[] { output, name, version, points, tolerance, note }) command.Options.Add(option);
+        foreach (var option in new Option[] { output, name, version, points, tolerance, form, note }) command.Options.Add(option);
         command.SetAction(r =>
         {
             var trained = trainedRun.Load(r);
@@ -39,7 +40,7 @@ public static class ExportCommand
             var recordsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(pointsPath))!, "validation-outputs.bin");
             var records = File.Exists(recordsPath) && trained.Network.Architecture.EarlyExits ? ToValidationRecords(ExitOutputs.Load(recordsPath)) : null;
             if (records is null) Console.WriteLine("no recorded validation outputs found: the bundle will carry no validation records, and cannot be calibrated");
-            var result = Export(trained, r.GetValue(output)!, new Core.Bundle.ModelIdentity(r.GetValue(name)!, r.GetValue(version)!), tuned, r.GetValue(tolerance), r.GetValue(note), records);
+            var result = Export(trained, r.GetValue(output)!, new Core.Bundle.ModelIdentity(r.GetValue(name)!, r.GetValue(version)!), tuned, r.GetValue(tolerance), r.GetValue(note), records, r.GetValue(form));
             var table = new Table().AddColumns("file", "bytes", "multiply-adds", "largest difference");
             foreach (var graph in ModelBundle.AllGraphs(result.Manifest))
             {
@@ -58,7 +59,7 @@ public static class ExportCommand
         new(outputs.SampleCount, outputs.ExitCount, outputs.Confidences.ToArray(), outputs.Correct.ToArray());
 
     public static ExportResult Export(TrainedRun trained, string output, ModelIdentity identity, OperatingPointsFile? tuned, double tolerance, string? commandNote,
-        Core.Calibration.ValidationRecords? validationRecords = null)
+        Core.Calibration.ValidationRecords? validationRecords = null, AttentionGraphForm attentionForm = ScanGraphSet.DefaultAttentionForm)
     {
         var record = trained.Record;
         var metrics = trained.Folder.ReadMetrics();
@@ -85,6 +86,7 @@ public static class ExportCommand
             ValidationRecords = validationRecords,
             ParityInput = parityInput,
             ParityTolerance = tolerance,
+            AttentionForm = attentionForm,
             Training = new TrainingRecord
             {
                 Dataset = record.Data.Dataset,

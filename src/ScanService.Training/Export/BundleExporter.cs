@@ -23,6 +23,8 @@ public sealed record ExportRequest
     /// <summary>Inputs for the parity check (N×C×H×W); random normal inputs of batch 1 and 7 are always added.</summary>
     public Tensor? ParityInput { get; init; }
     public double ParityTolerance { get; init; } = ParityCheck.DefaultTolerance;
+    /// <summary>How the attention modules' upsampling is written (every form computes the same values).</summary>
+    public AttentionGraphForm AttentionForm { get; init; } = ScanGraphSet.DefaultAttentionForm;
 }
 
 public sealed record ExportResult(ModelManifest Manifest, string Directory, IReadOnlyList<GraphDifference> Parity)
@@ -45,7 +47,7 @@ public static class BundleExporter
             throw new ArgumentException($"{request.Labels.Count} labels for a network of {a.Classes} classes");
 
         network.eval();
-        var graphs = ScanGraphSet.Build(network);
+        var graphs = ScanGraphSet.Build(network, request.AttentionForm);
         var target = Path.GetFullPath(request.TargetDirectory);
         var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException("the target needs a parent folder");
         Directory.CreateDirectory(parent);

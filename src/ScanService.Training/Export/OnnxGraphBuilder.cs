@@ -35,8 +35,12 @@ public sealed class OnnxGraphBuilder
     public string Input => _input.Name;
     public long[] ShapeOf(string tensor) => _shapes[tensor];
 
-    /// <summary>A 2-D convolution with bias. <paramref name="pads"/> is top, left, bottom, right.</summary>
-    public string Conv(string x, float[] weight, long[] weightShape, float[] bias, int stride, int[] pads)
+    /// <summary>
+    /// A 2-D convolution with bias. <paramref name="pads"/> is top, left, bottom, right. <paramref name="countedMultiplyAdds"/>
+    /// replaces the convolution's own count when its kernel holds structural zeros (a rewritten layer is counted as the
+    /// model's arithmetic, not the padding of its new form).
+    /// </summary>
+    public string Conv(string x, float[] weight, long[] weightShape, float[] bias, int stride, int[] pads, long? countedMultiplyAdds = null)
     {
         var (c, h, w) = Chw(x);
         long outC = weightShape[0], kh = weightShape[2], kw = weightShape[3];
@@ -47,7 +51,31 @@ public sealed class OnnxGraphBuilder
         node.Attribute.Add(Ints("kernel_shape", kh, kw));
         node.Attribute.Add(Ints("strides", stride, stride));
         node.Attribute.Add(Ints("pads", pads[0], pads[1], pads[2], pads[3]));
-        MultiplyAdds += outC * oh * ow * c * kh * kw;
+        MultiplyAdds += countedMultiplyAdds ?? outC * oh * ow * c * kh * kw;
+        return node.Output[0];
+    }
+
+    /// <summary>
+    /// DepthToSpace in CRD order: channel c·b² + i·b + j of the input goes to channel c, pixel (b·y + i, b·x + j).
+    /// </summary>
+    public string DepthToSpace(string x, int blocksize)
+    {
+        var (c, h, w) = Chw(x);
+        var b2 = (long)blocksize * blocksize;
+        if (c % b2 != 0) throw new InvalidOperationException($"DepthToSpace with block {blocksize} needs channels divisible by {b2}; tensor '{x}' has {c}");
+        var node = Node("DepthToSpace", [x], [c / b2, h * blocksize, w * blocksize]);
+        node.Attribute.Add(new AttributeProto { Name = "blocksize", Type = AttributeProto.Types.AttributeType.Int, I = blocksize });
+        node.Attribute.Add(new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("CRD") });
+        return node.Output[0];
+    }
+
+    /// <summary>The top-left <paramref name="height"/> x <paramref name="width"/> of a feature map (a Slice); the map itself when it is that size.</summary>
+    public string CropTopLeft(string x, long height, long width)
+    {
+        var (c, h, w) = Chw(x);
+        if (height > h || width > w) throw new InvalidOperationException($"cannot crop {h}x{w} to {height}x{width}");
+        if (height == h && width == w) return x;
+        var node = Node("Slice", [x, Int64Initializer("starts", [0, 0]), Int64Initializer("ends", [height, width]), Int64Initializer("axes", [2, 3])], [c, height, width]);
         return node.Output[0];
     }
 
@@ -149,6 +177,16 @@ public sealed class OnnxGraphBuilder
         tensor.Dims.AddRange(shape);
         _graph.Initializer.Add(tensor);
         Parameters += values.Length;
+        return name;
+    }
+
+    private string Int64Initializer(string kind, long[] values)
+    {
+        var name = $"{kind}_{_counter++}";
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Int64Data.AddRange(values);
+        tensor.Dims.Add(values.Length);
+        _graph.Initializer.Add(tensor);
         return name;
     }
 

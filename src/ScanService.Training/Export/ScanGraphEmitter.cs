@@ -32,13 +32,18 @@ public static class ScanGraphEmitter
         return y;
     }
 
-    /// <summary>The attended feature: x · sigmoid(up(down(x))).</summary>
-    public static string Attention(OnnxGraphBuilder g, AttentionModule attention, string x)
+    /// <summary>The attended feature: x · sigmoid(up(down(x))), with the upsampling written in <paramref name="form"/>.</summary>
+    public static string Attention(OnnxGraphBuilder g, AttentionModule attention, string x, AttentionGraphForm form = AttentionGraphForm.ConvTranspose)
     {
         var down = ConvBn(g, attention.Down, x);
         var (w, shape, b) = BatchNormFolding.Fold(attention.Up.Deconv.weight!, attention.Up.Norm, outputChannelAxis: 1);
         var target = g.ShapeOf(x);
-        var up = g.ConvTranspose(down, w, shape, b, DeconvBn.Stride, DeconvBn.Padding, target[1], target[2]);
+        var up = form switch
+        {
+            AttentionGraphForm.ConvTranspose => g.ConvTranspose(down, w, shape, b, DeconvBn.Stride, DeconvBn.Padding, target[1], target[2]),
+            AttentionGraphForm.ConvDepthToSpace => DeconvAsConv.Emit(g, down, w, shape, b, target[1], target[2]),
+            _ => throw new ArgumentOutOfRangeException(nameof(form), form, null),
+        };
         return g.Mul(x, g.Sigmoid(up));
     }
 

@@ -32,8 +32,11 @@ public sealed class ScanGraphSet
     public const string InputTensor = "input";
     public const string LogitsTensor = "logits";
 
+    /// <summary>The attention form exports use unless told otherwise: the fastest measured on the CPU provider (docs/BENCHMARKS.md).</summary>
+    public const AttentionGraphForm DefaultAttentionForm = AttentionGraphForm.ConvTranspose;
+
     /// <summary>Builds every graph from the network's current weights; the network must be in eval mode.</summary>
-    public static ScanGraphSet Build(ScanNetwork network)
+    public static ScanGraphSet Build(ScanNetwork network, AttentionGraphForm attentionForm = DefaultAttentionForm)
     {
         var a = network.Architecture;
         if (network.training) throw new InvalidOperationException("export needs the network in eval mode (BatchNorm running statistics)");
@@ -57,7 +60,7 @@ public sealed class ScanGraphSet
             if (!isDeepest && a.EarlyExits && a.AttentionModules)
             {
                 var ga = new OnnxGraphBuilder($"attention{exitIndex}", StageTensor(s + 1), featureShape);
-                var attended = ScanGraphEmitter.Attention(ga, network.Attention[s], ga.Input);
+                var attended = ScanGraphEmitter.Attention(ga, network.Attention[s], ga.Input, attentionForm);
                 attention.Add(Finish(ga, attended, $"attended{exitIndex}", $"attention{exitIndex}"));
                 headInput = $"attended{exitIndex}";
             }

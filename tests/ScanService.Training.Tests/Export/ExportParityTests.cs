@@ -41,7 +41,7 @@ public class ExportParityTests
         network.eval();
     }
 
-    internal static ExportResult ExportTo(ScanNetwork network, string target, double tolerance = ParityCheck.DefaultTolerance) =>
+    internal static ExportResult ExportTo(ScanNetwork network, string target, double tolerance = ParityCheck.DefaultTolerance, AttentionGraphForm attentionForm = ScanGraphSet.DefaultAttentionForm) =>
         BundleExporter.Export(network, new ExportRequest
         {
             TargetDirectory = target,
@@ -50,6 +50,7 @@ public class ExportParityTests
             Mean = Enumerable.Repeat(0.5f, network.Architecture.InputChannels).ToList(),
             Std = Enumerable.Repeat(0.25f, network.Architecture.InputChannels).ToList(),
             ParityTolerance = tolerance,
+            AttentionForm = attentionForm,
         });
 
     [Theory]
