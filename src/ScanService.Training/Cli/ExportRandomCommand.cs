@@ -22,12 +22,14 @@ public static class ExportRandomCommand
         var channels = Make("--channels", "input channels (1 grey, 3 RGB)", 1);
         var classes = Make("--classes", "classes", 10);
         var seed = Make("--seed", "seed of the random weights", 1);
+        var upsampling = Make("--attention-upsampling", "attention form: Deconvolution (the paper's) or Nearest (1x1 convolution at half resolution, nearest-neighbour upsampling)", AttentionUpsampling.Deconvolution);
+        var form = Make("--attention-form", "how a Deconvolution attention's upsampling is written: ConvTranspose or ConvDepthToSpace", ScanGraphSet.DefaultAttentionForm);
         var command = new Command("export-random", "Write a bundle of the SCAN shape with random weights at any width and input size (for benchmarks), checked against TorchSharp");
-        foreach (var option in new Option[] { output, arch, width, size, channels, classes, seed }) command.Options.Add(option);
+        foreach (var option in new Option[] { output, arch, width, size, channels, classes, seed, upsampling, form }) command.Options.Add(option);
         command.SetAction(r =>
         {
             var (w, s, c, k) = (r.GetValue(width), r.GetValue(size), r.GetValue(channels), r.GetValue(classes));
-            var architecture = ScanArchitecture.FromName(r.GetValue(arch)!, w, c, s, s, k);
+            var architecture = ScanArchitecture.FromName(r.GetValue(arch)!, w, c, s, s, k) with { AttentionUpsampling = r.GetValue(upsampling) };
             using var network = new ScanNetwork(architecture);
             network.Initialize(r.GetValue(seed));
             var result = BundleExporter.Export(network, new ExportRequest
@@ -37,6 +39,7 @@ public static class ExportRandomCommand
                 Labels = Enumerable.Range(0, k).Select(i => $"class-{i}").ToList(),
                 Mean = Enumerable.Repeat(0.5f, c).ToList(),
                 Std = Enumerable.Repeat(0.25f, c).ToList(),
+                AttentionForm = r.GetValue(form),
                 Training = new TrainingRecord { Notes = new Dictionary<string, string> { ["weights"] = $"random, seed {r.GetValue(seed)}: for benchmarks only" } },
             });
             var m = result.Manifest;

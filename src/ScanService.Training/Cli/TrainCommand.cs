@@ -27,6 +27,7 @@ public static class TrainCommand
         var alpha = Make("--alpha", "weight of distillation against cross-entropy for shallow exits", 0.5);
         var hint = Make("--hint-weight", "weight of the feature hint loss (squared distance of pooled features, summed over features, mean over the batch); default: the reference's 5e-7 x 128", DistillationOptions.ReferenceHintWeight);
         var noAttention = Make("--no-attention", "ablation: shallow exits without attention modules (self-distillation only)", false);
+        var upsampling = Make("--attention-upsampling", "attention form: Deconvolution (the paper's) or Nearest (1x1 convolution at half resolution and nearest-neighbour upsampling; cheaper to serve)", AttentionUpsampling.Deconvolution);
         var crop = Make("--crop-padding", "zero padding of the random crop (0: no crop)", 2);
         var noFlip = Make("--no-flip", "turn off random horizontal flips", false);
         var erasing = Make("--random-erasing", "probability of random erasing per training image (Zhong et al. 2017; 0: off)", 0.0);
@@ -38,7 +39,7 @@ public static class TrainCommand
         var data = new DataOptions();
 
         var command = new Command("train", "Train a SCAN network (or the plain baseline), checkpointing every epoch");
-        foreach (var option in new Option[] { run, arch, width, baseline, noAttention, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, erasing, maxSteps, trainLimit, threads, resume, force })
+        foreach (var option in new Option[] { run, arch, width, baseline, noAttention, upsampling, stem, epochs, batchSize, lr, schedule, momentum, weightDecay, seed, temperature, alpha, hint, crop, noFlip, erasing, maxSteps, trainLimit, threads, resume, force })
             command.Options.Add(option);
         data.AddTo(command);
 
@@ -65,7 +66,7 @@ public static class TrainCommand
                 var (trainSet, validationSet, _) = LoadTrain(source, r.GetValue(trainLimit));
                 var statistics = NormalizationStatistics.Compute(trainSet);
                 var architecture = ScanArchitecture.FromName(r.GetValue(arch)!, r.GetValue(width), trainSet.Channels, trainSet.Height, trainSet.Width, trainSet.ClassNames.Count)
-                    with { EarlyExits = !r.GetValue(baseline), AttentionModules = !r.GetValue(noAttention), Stem = r.GetValue(stem) };
+                    with { EarlyExits = !r.GetValue(baseline), AttentionModules = !r.GetValue(noAttention), AttentionUpsampling = r.GetValue(upsampling), Stem = r.GetValue(stem) };
                 var options = new TrainOptions
                 {
                     Architecture = architecture,

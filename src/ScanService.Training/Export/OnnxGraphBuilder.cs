@@ -69,6 +69,17 @@ public sealed class OnnxGraphBuilder
         return node.Output[0];
     }
 
+    /// <summary>Nearest-neighbour upsampling by an integer <paramref name="factor"/> (Resize): output pixel (y, x) is input pixel (⌊y/f⌋, ⌊x/f⌋).</summary>
+    public string UpsampleNearest(string x, int factor)
+    {
+        var (c, h, w) = Chw(x);
+        var node = Node("Resize", [x, "", FloatInitializer("scales", [1, 1, factor, factor])], [c, h * factor, w * factor]);
+        node.Attribute.Add(new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("nearest") });
+        node.Attribute.Add(new AttributeProto { Name = "coordinate_transformation_mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("asymmetric") });
+        node.Attribute.Add(new AttributeProto { Name = "nearest_mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("floor") });
+        return node.Output[0];
+    }
+
     /// <summary>The top-left <paramref name="height"/> x <paramref name="width"/> of a feature map (a Slice); the map itself when it is that size.</summary>
     public string CropTopLeft(string x, long height, long width)
     {
@@ -177,6 +188,17 @@ public sealed class OnnxGraphBuilder
         tensor.Dims.AddRange(shape);
         _graph.Initializer.Add(tensor);
         Parameters += values.Length;
+        return name;
+    }
+
+    /// <summary>A constant that is not a weight (not counted in <see cref="Parameters"/>).</summary>
+    private string FloatInitializer(string kind, float[] values)
+    {
+        var name = $"{kind}_{_counter++}";
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.FloatData.AddRange(values);
+        tensor.Dims.Add(values.Length);
+        _graph.Initializer.Add(tensor);
         return name;
     }
 

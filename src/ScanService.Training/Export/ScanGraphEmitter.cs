@@ -36,8 +36,14 @@ public static class ScanGraphEmitter
     public static string Attention(OnnxGraphBuilder g, AttentionModule attention, string x, AttentionGraphForm form = AttentionGraphForm.ConvTranspose)
     {
         var down = ConvBn(g, attention.Down, x);
-        var (w, shape, b) = BatchNormFolding.Fold(attention.Up.Deconv.weight!, attention.Up.Norm, outputChannelAxis: 1);
         var target = g.ShapeOf(x);
+        if (attention.Mix is { } mix)
+        {
+            // The nearest form: sigmoid at half resolution, then each value repeated over its 2×2 block.
+            var half = g.Sigmoid(ConvBn(g, mix, down));
+            return g.Mul(x, g.CropTopLeft(g.UpsampleNearest(half, 2), target[1], target[2]));
+        }
+        var (w, shape, b) = BatchNormFolding.Fold(attention.Up!.Deconv.weight!, attention.Up.Norm, outputChannelAxis: 1);
         var up = form switch
         {
             AttentionGraphForm.ConvTranspose => g.ConvTranspose(down, w, shape, b, DeconvBn.Stride, DeconvBn.Padding, target[1], target[2]),

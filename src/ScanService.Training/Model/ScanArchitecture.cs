@@ -40,6 +40,8 @@ public sealed record ScanArchitecture
     /// shallow classifiers read the stage's feature directly. Ignored for the plain baseline.
     /// </summary>
     public bool AttentionModules { get; init; } = true;
+    /// <summary>How an attention module brings its half-resolution map back to the feature's size.</summary>
+    public AttentionUpsampling AttentionUpsampling { get; init; } = AttentionUpsampling.Deconvolution;
 
     public const int StageCount = 4;
 
@@ -55,7 +57,10 @@ public sealed record ScanArchitecture
     public string Describe() =>
         $"ResNet-{Depth} ({Block.ToString().ToLowerInvariant()} blocks {string.Join('-', BlocksPerStage)}), width {BaseWidth}, " +
         $"{StemDescription} stem, input {InputChannels}x{InputHeight}x{InputWidth}, {Classes} classes, " +
-        (!EarlyExits ? "plain baseline" : AttentionModules ? "SCAN with 4 exits" : "4 exits without attention modules (self-distillation only)");
+        (!EarlyExits ? "plain baseline"
+            : !AttentionModules ? "4 exits without attention modules (self-distillation only)"
+            : AttentionUpsampling == AttentionUpsampling.Nearest ? "SCAN with 4 exits (attention upsampled by nearest neighbour)"
+            : "SCAN with 4 exits");
 
     /// <summary>
     /// Spatial size of stage <paramref name="stage"/>'s output (0-based). The small stem keeps the input size, the

@@ -46,7 +46,7 @@ public sealed class ScanNetwork : nn.Module
             for (var s = 0; s < ScanArchitecture.StageCount - 1; s++)
             {
                 if (architecture.AttentionModules)
-                    attention.Add(new AttentionModule($"attention{s + 1}", architecture.StageChannels(s)));
+                    attention.Add(new AttentionModule($"attention{s + 1}", architecture.StageChannels(s), architecture.AttentionUpsampling));
                 // Each later stage halves the spatial size, so stage s is 2^(3-s) times the last stage's scale.
                 heads.Add(ExitHead.Shallow($"exit{s + 1}", architecture.StageChannels(s), last, 1 << (3 - s), architecture.StageSize(s), target, architecture.Classes));
             }

@@ -77,6 +77,35 @@ public class ExportParityTests
     }
 
     [Fact]
+    public void The_nearest_attention_form_trains_exports_within_tolerance_and_costs_less()
+    {
+        using var scratch = new ScratchFolder();
+        random.manual_seed(4);
+        var architecture = ScanArchitecture.FromName("resnet18", 16, 1, 28, 28, 10) with { AttentionUpsampling = AttentionUpsampling.Nearest };
+        using var network = new ScanNetwork(architecture);
+        TrainBriefly(network);
+        using var paper = new ScanNetwork(architecture with { AttentionUpsampling = AttentionUpsampling.Deconvolution });
+        paper.eval();
+
+        var result = ExportTo(network, scratch.PathOf("bundle"));
+
+        Assert.All(result.Parity, p => Assert.True(p.Within(ParityCheck.DefaultTolerance), $"{p}"));
+        // Odd maps (7x7 at stage 3) are cropped after the upsampling: the map has the feature's shape.
+        using (no_grad())
+        {
+            var feature = randn([2, 64, 7, 7]);
+            using var map = network.Attention[2].Map(feature);
+            Assert.Equal(feature.shape, map.shape);
+            // Each value of the map covers a 2x2 block.
+            Assert.Equal(map[.., .., 0, 0].data<float>().ToArray(), map[.., .., 1, 1].data<float>().ToArray());
+        }
+        var paperGraphs = ScanService.Training.Export.ScanGraphSet.Build(paper);
+        var nearestAttention = result.Manifest.Exits.Take(3).Sum(e => e.Attention!.MultiplyAdds);
+        var paperAttention = paperGraphs.Attention.Take(3).Sum(a => a!.Spec.MultiplyAdds);
+        Assert.True(nearestAttention < 0.75 * paperAttention, $"{nearestAttention} vs {paperAttention} multiply-adds");
+    }
+
+    [Fact]
     public void The_monolithic_graph_answers_as_the_chained_graphs_at_full_depth()
     {
         using var scratch = new ScratchFolder();
