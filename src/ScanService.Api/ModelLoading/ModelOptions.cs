@@ -30,6 +30,22 @@ public sealed class ModelOptions
     [Range(1, long.MaxValue)]
     public long MaxImagePixels { get; set; } = 40_000_000;
 
+    /// <summary>
+    /// Time every graph on this machine and execution provider when a bundle loads, and serve each named operating point
+    /// with the thresholds of least measured time that are at least as accurate on the bundle's validation records
+    /// (what <c>scan-bench calibrate</c> does, kept in memory: the bundle on disk is not changed). Off by default;
+    /// a bundle without validation records is served with its own thresholds.
+    /// </summary>
+    public bool CalibrateOnLoad { get; set; }
+
+    /// <summary>How long the graphs are timed when <see cref="CalibrateOnLoad"/> is on (the model is not ready meanwhile).</summary>
+    [Range(0.1, 600)]
+    public double CalibrationSeconds { get; set; } = 5;
+
+    /// <summary>Batch size the graphs are timed at; 0: the dynamic batcher's largest batch, or 1 without batching.</summary>
+    [Range(0, 4096)]
+    public int CalibrationBatchSize { get; set; }
+
     /// <summary>Reload the bundle when its manifest.json changes (a new bundle moved into place).</summary>
     public bool WatchForChanges { get; set; }
 

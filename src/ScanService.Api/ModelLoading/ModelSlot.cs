@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using ScanService.Api.Classifier;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
+using ScanService.Core.Calibration;
 using ScanService.Core.Inference;
 using ScanService.Core.Preprocessing;
 
@@ -89,6 +90,7 @@ public sealed class ModelSlot(
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
                 var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory);
+                if (_options.CalibrateOnLoad) engine = Calibrate(bundle, engine);
                 var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
                 model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory, batcher);
                 logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), operating points {Points}, default {Default}",
@@ -117,6 +119,46 @@ public sealed class ModelSlot(
             previous?.Retire();
             return new ReloadResult(true, model.Name, model.Version, null);
         }
+    }
+
+    /// <summary>
+    /// Times <paramref name="engine"/>'s graphs and returns an engine that serves the calibrated thresholds; the
+    /// bundle's own engine (and thresholds) when it cannot be calibrated, with the reason logged.
+    /// </summary>
+    private EarlyExitEngine Calibrate(ModelBundle bundle, EarlyExitEngine engine)
+    {
+        ValidationRecords records;
+        try
+        {
+            records = Calibrator.RecordsOf(bundle);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException)
+        {
+            logger.LogWarning("Calibration on load skipped for {Name} {Version}; serving the bundle's own thresholds: {Reason}", bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, e.Message);
+            return engine;
+        }
+        var batch = _options.CalibrationBatchSize > 0 ? _options.CalibrationBatchSize : _batching.Enabled ? _batching.MaxBatchSize : 1;
+        var machine = $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        ModelManifest calibrated;
+        try
+        {
+            calibrated = Calibrator.Calibrate(bundle.Manifest, engine, records, batch, TimeSpan.FromSeconds(_options.CalibrationSeconds), machine);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+        engine.Dispose();
+        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory);
+        var record = calibrated.Calibration!;
+        logger.LogInformation("Calibrated {Name} {Version} on {Provider} at batch {Batch} in {Elapsed:F0} ms: {Points}",
+            bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, record.ExecutionProvider, record.BatchSize,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            string.Join("; ", record.Points.Select(p => FormattableString.Invariant(
+                $"{p.Name} {p.MultiplyAddRelativeTime:F3} -> {p.RelativeTime:F3} of the monolithic graph's time (thresholds {string.Join(" ", p.Thresholds.Select(t => ExitRule.SwitchedOff(t) ? "off" : t.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))})"))));
+        return served;
     }
 
     public void Dispose()

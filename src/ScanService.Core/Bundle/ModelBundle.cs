@@ -18,6 +18,18 @@ public sealed class ModelBundle
     public string PathOf(GraphSpec graph) => Path.Combine(Directory, graph.File);
 
     /// <summary>
+    /// The same bundle served with <paramref name="updated"/> as its manifest (thresholds calibrated where it is served),
+    /// validated first; nothing on disk changes.
+    /// </summary>
+    public ModelBundle WithManifest(ModelManifest updated)
+    {
+        Validate(updated);
+        if (!updated.Files.SequenceEqual(Manifest.Files))
+            throw new BundleValidationException(BundleProblem.InvalidManifest, "a manifest served in place of the bundle's own must name the same files with the same checksums");
+        return new ModelBundle(Directory, updated);
+    }
+
+    /// <summary>
     /// Replaces this bundle's manifest.json with <paramref name="updated"/> (figures recorded, thresholds calibrated),
     /// validated first and written through a temporary file, so a failure leaves the old manifest in place.
     /// </summary>
