@@ -11,6 +11,7 @@ var root = new RootCommand("scan-train: train SCAN early-exit networks, evaluate
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     TuneCommand.Create(),
+    TuneCommand.CreateFigures(),
     ExportCommand.Create(),
     CompareCommand.Create(),
     ExportRandomCommand.Create(),

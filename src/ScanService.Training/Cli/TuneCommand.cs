@@ -66,13 +66,7 @@ public static class TuneCommand
         File.WriteAllText(Path.Combine(folder, "accuracy-vs-cost.svg"), SvgPlots.AccuracyVsCost(result));
         File.WriteAllText(Path.Combine(folder, "exits-per-class.svg"),
             SvgPlots.ExitSharesByClass(test, result.Default.Thresholds, trained.Record.Data.Labels, $"Exit taken per class, {result.DefaultOperatingPoint} (test)"));
-        File.WriteAllText(Path.Combine(folder, "attention-maps.svg"), SvgPlots.AttentionGrid(AttentionSamples(trained)));
-        var metrics = trained.Folder.ReadMetrics();
-        if (metrics.Count > 0)
-        {
-            File.WriteAllText(Path.Combine(folder, "training-loss.svg"), SvgPlots.TrainingLoss(metrics));
-            File.WriteAllText(Path.Combine(folder, "validation-accuracy.svg"), SvgPlots.ValidationAccuracy(metrics));
-        }
+        WriteRunFigures(trained, folder);
 
         var table = new Table().AddColumns("operating point", "thresholds", "validation accuracy", "relative cost", "test accuracy", "test relative cost", "test share per exit");
         foreach (var p in chosen.OperatingPoints)
@@ -96,6 +90,45 @@ public static class TuneCommand
         var full = EarlyExitSimulator.Simulate(test, EarlyExitSimulator.OnlyExit(test.ExitCount - 1, test.ExitCount));
         lines.Add($"| full depth | {full.Accuracy:P2} | {full.RelativeCost:F3} | |");
         return string.Join("\n", lines) + "\n";
+    }
+
+    /// <summary>The run's figures that need no tuning: attention maps (when it has attention modules) and training curves.</summary>
+    public static IReadOnlyList<string> WriteRunFigures(TrainedRun trained, string folder)
+    {
+        var written = new List<string>();
+        void Write(string name, string svg)
+        {
+            File.WriteAllText(Path.Combine(folder, name), svg);
+            written.Add(name);
+        }
+        if (trained.Network.Attention.Count > 0) Write("attention-maps.svg", SvgPlots.AttentionGrid(AttentionSamples(trained)));
+        var metrics = trained.Folder.ReadMetrics();
+        if (metrics.Count > 0)
+        {
+            Write("training-loss.svg", SvgPlots.TrainingLoss(metrics));
+            Write("validation-accuracy.svg", SvgPlots.ValidationAccuracy(metrics));
+        }
+        return written;
+    }
+
+    /// <summary>Redraws <see cref="WriteRunFigures"/> (after a change to the figures, without tuning again).</summary>
+    public static Command CreateFigures()
+    {
+        var trainedRun = new RunOptions();
+        var output = Optional<string>("--out", "folder for the figures (default: <run>/tuning)");
+        var command = new Command("figures", "Draw a run's attention maps (two test images per class) and training curves");
+        trainedRun.AddTo(command);
+        command.Options.Add(output);
+        command.SetAction(r =>
+        {
+            var trained = trainedRun.Load(r);
+            var folder = r.GetValue(output) ?? Path.Combine(trained.Folder.Root, "tuning");
+            Directory.CreateDirectory(folder);
+            var written = WriteRunFigures(trained, folder);
+            Console.WriteLine($"{string.Join(", ", written)} written to {folder}");
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>Two test images per class with each attention module's map (mean over channels), as in the paper's figure.</summary>

@@ -127,8 +127,10 @@ public static class SvgPlots
     }
 
     /// <summary>
-    /// Images in rows; columns: the grey input, then each attention module's map in viridis, whose scale the colour
-    /// bar gives. Every panel is one heat map scaled to the same square.
+    /// Images in rows; columns: the grey input, then each attention module's map (mean over channels) in viridis.
+    /// Each map has its own colour scale, from its lowest value (dark) to its highest (yellow), printed under it:
+    /// the maps of a trained network vary by a few hundredths around their mean, which one scale for all would hide.
+    /// Every panel is one heat map scaled to the same square.
     /// </summary>
     public static string AttentionGrid(IReadOnlyList<AttentionSample> samples, string title = "Attention maps")
     {
@@ -139,9 +141,9 @@ public static class SvgPlots
         int columns = samples.Max(s => 1 + s.Maps.Count);
         bool captions = samples.Any(s => s.Caption is not null);
 
-        // One unit is one panel's side; panels are 112 px apart by 10, as the figure is sized below.
-        const double gap = 10.0 / 112, captionWidth = 150.0 / 112;
-        double step = 1 + gap;
+        // One unit is one panel's side; panels are 112 px wide, 10 px apart across and 26 px down (room for a map's range).
+        const double gap = 10.0 / 112, rowGap = 26.0 / 112, captionWidth = 150.0 / 112;
+        double step = 1 + gap, rowStep = 1 + rowGap;
         using var plot = new Plot();
         plot.Font.Set(Font.Value);
         plot.Title(title, 16);
@@ -149,10 +151,17 @@ public static class SvgPlots
         for (int r = 0; r < samples.Count; r++)
         {
             AttentionSample s = samples[r];
-            double top = -r * step;
-            Panel(plot, s.Image, 0, top, new ScottPlot.Colormaps.Grayscale());
+            double top = -r * rowStep;
+            Panel(plot, s.Image, 0, top, new ScottPlot.Colormaps.Grayscale(), stretch: false);
             for (int m = 0; m < s.Maps.Count; m++)
-                scaleSource = Panel(plot, s.Maps[m], (m + 1) * step, top, new ScottPlot.Colormaps.Viridis());
+            {
+                double left = (m + 1) * step;
+                scaleSource = Panel(plot, s.Maps[m], left, top, new ScottPlot.Colormaps.Viridis(), stretch: true);
+                var (low, high) = Range(s.Maps[m]);
+                var range = plot.Add.Text(string.Create(CultureInfo.InvariantCulture, $"{low:F3} – {high:F3}"), left + 0.5, top - 1 - 0.02);
+                range.Alignment = Alignment.UpperCenter;
+                range.LabelFontSize = 10;
+            }
             if (s.Caption is not null)
             {
                 var caption = plot.Add.Text(s.Caption, -gap, top - 0.5);
@@ -169,25 +178,44 @@ public static class SvgPlots
         if (scaleSource is not null)
         {
             var bar = plot.Add.ColorBar(scaleSource, Edge.Right);
-            bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.25);
-            bar.Axis.Label.Text = "attention (mean over channels)";
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            ticks.AddMajor(0, "lowest");
+            ticks.AddMajor(1, "highest");
+            bar.Axis.TickGenerator = ticks;
+            bar.Axis.Label.Text = "attention (mean over channels), each map on its own scale: range under it";
         }
         foreach (IAxis axis in plot.Axes.GetAxes()) axis.IsVisible = false;
         plot.Axes.Frame(false);
         plot.HideGrid();
-        plot.Axes.SetLimits(captions ? -captionWidth - gap : -gap, (columns * step) - gap + 0.05, (-samples.Count * step) + gap - 0.05, 0.35);
+        plot.Axes.SetLimits(captions ? -captionWidth - gap : -gap, (columns * step) - gap + 0.05, (-samples.Count * rowStep) + gap - 0.05, 0.35);
         int width = (int)(112 * ((columns * step) + (captions ? captionWidth : 0))) + (scaleSource is null ? 20 : 130);
-        int height = (int)(112 * ((samples.Count * step) + 0.4)) + 40;
+        int height = (int)(112 * ((samples.Count * rowStep) + 0.4)) + 40;
         return plot.GetSvgXml(width, height);
     }
 
-    private static ScottPlot.Plottables.Heatmap Panel(Plot plot, HeatMap map, double left, double top, IColormap colormap)
+    /// <summary>Lowest and highest value of a map (NaN ignored; 0 and 1 when it has none).</summary>
+    private static (float Low, float High) Range(HeatMap map)
     {
+        var finite = map.Values.Where(v => !float.IsNaN(v)).ToArray();
+        return finite.Length == 0 ? (0f, 1f) : (finite.Min(), finite.Max());
+    }
+
+    /// <summary>
+    /// One panel. With <paramref name="stretch"/> the map's own range fills the colour scale (a flat map is drawn at
+    /// its middle); without, values are taken as they are on 0..1.
+    /// </summary>
+    private static ScottPlot.Plottables.Heatmap Panel(Plot plot, HeatMap map, double left, double top, IColormap colormap, bool stretch)
+    {
+        var (low, high) = stretch ? Range(map) : (0f, 1f);
+        var span = high - low;
         var values = new double[map.Height, map.Width];
         for (int y = 0; y < map.Height; y++)
         {
             for (int x = 0; x < map.Width; x++)
-                values[y, x] = float.IsNaN(map[y, x]) ? 0 : Math.Clamp(map[y, x], 0f, 1f);
+            {
+                float v = map[y, x];
+                values[y, x] = float.IsNaN(v) ? 0 : span > 0 ? Math.Clamp((v - low) / span, 0f, 1f) : 0.5;
+            }
         }
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = colormap;

@@ -110,9 +110,11 @@ public class SvgPlotTests
     {
         var rng = new Random(43);
         HeatMap Map(int h, int w) => new(h, w, [.. Enumerable.Range(0, h * w).Select(_ => (float)rng.NextDouble())]);
+        // A nearly flat map, as trained attention maps are: its own scale shows its range.
+        HeatMap Flat(int h, int w) => new(h, w, [.. Enumerable.Range(0, h * w).Select(i => i == 0 ? 0.46f : i == 1 ? 0.552f : 0.5f)]);
         AttentionSample[] samples =
         [
-            new(Map(28, 28), [Map(14, 14), Map(7, 7), Map(4, 4)], "coat → exit 2"),
+            new(Map(28, 28), [Flat(14, 14), Map(7, 7), Map(4, 4)], "coat → exit 2"),
             new(Map(28, 28), [Map(14, 14), Map(7, 7), Map(4, 4)], "bag & <shoe>"),
         ];
 
@@ -129,7 +131,14 @@ public class SvgPlotTests
         Assert.Contains("attention 3", texts);
         Assert.Contains("bag & <shoe>", texts);
         Assert.Contains("coat → exit 2", texts);
-        Assert.Contains("attention (mean over channels)", texts);
+        Assert.Contains("attention (mean over channels), each map on its own scale: range under it", texts);
+        Assert.Contains("0.460 – 0.552", texts);
+        Assert.Contains("lowest", texts);
+        Assert.Contains("highest", texts);
+        Assert.Equal(2 * 3, texts.Count(t => t.Contains(" – ")));
+        // The flat map's extremes take the two ends of the colour scale, its other cells the colour at (0.5-0.46)/(0.552-0.46).
+        var fills = doc.Descendants(Svg + "rect").Select(r => (string?)r.Attribute("fill")).Where(f => f is not null).ToList();
+        Assert.Contains(fills, f => string.Equals(f, new ScottPlot.Colormaps.Viridis().GetColor(1.0).ToHex(), StringComparison.OrdinalIgnoreCase));
         Assert.Empty(OverlappingTexts(doc));
     }
 
