@@ -4,7 +4,8 @@
 # already holds one, so the script can be started again after any interruption, on this machine or on a fresh clone
 # (the folder is tracked until the run is exported). Needs what training needs: scripts/install-test-prereqs.sh.
 #   bash scripts/train-default-model.sh            # all three, in order
-#   bash scripts/train-default-model.sh scan       # one of: scan, baseline, no-attention
+#   bash scripts/train-default-model.sh scan       # one of: scan, baseline, no-attention, scan-nearest
+# scan-nearest is SCAN with the cheaper attention form (--attention-upsampling Nearest); it is not part of "all".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -36,4 +37,5 @@ which="${1:-all}"
 [[ "$which" == all || "$which" == scan ]] && train scan
 [[ "$which" == all || "$which" == baseline ]] && train baseline --baseline
 [[ "$which" == all || "$which" == no-attention ]] && train no-attention --no-attention
+[[ "$which" == scan-nearest ]] && train scan-nearest --attention-upsampling Nearest
 echo "done"

@@ -34,6 +34,7 @@ var command = new RootCommand("scan-bench: early exit against full-depth serving
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
     ScalingCommand.Create(root),
+    ScanService.Benchmarks.Profiling.ProfileCommand.Create(root),
 };
 command.SetAction(async (r, _) =>
 {
