@@ -35,6 +35,7 @@ var command = new RootCommand("scan-bench: early exit against full-depth serving
     CalibrateCommand.Create(root),
     ScalingCommand.Create(root),
     ScanService.Benchmarks.Profiling.ProfileCommand.Create(root),
+    ScanService.Benchmarks.Profiling.NodesCommand.Create(root),
 };
 command.SetAction(async (r, _) =>
 {

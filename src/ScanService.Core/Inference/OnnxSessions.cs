@@ -104,6 +104,18 @@ public static class OnnxSessions
         return new InferenceSession(modelPath, options);
     }
 
+    /// <summary>
+    /// A session as the service opens it, that also writes ONNX Runtime's per-node profile (JSON) to a file starting
+    /// with <paramref name="profilePrefix"/>; <see cref="InferenceSession.EndProfiling"/> names the file. For tools.
+    /// </summary>
+    public static InferenceSession CreateProfilingSession(string modelPath, ExecutionProviderChoice provider, string profilePrefix)
+    {
+        using var options = SessionOptionsFor(provider);
+        options.EnableProfiling = true;
+        options.ProfileOutputPathPrefix = profilePrefix;
+        return new InferenceSession(modelPath, options);
+    }
+
     /// <inheritdoc cref="CreateSession(string, ExecutionProviderChoice)"/>
     public static InferenceSession CreateSession(byte[] model, ExecutionProviderChoice provider)
     {
