@@ -194,22 +194,25 @@ public sealed class OnnxGraphBuilder
     /// <summary>A constant that is not a weight (not counted in <see cref="Parameters"/>).</summary>
     private string FloatInitializer(string kind, float[] values)
     {
-        var name = $"{kind}_{_counter++}";
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        var tensor = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
         tensor.FloatData.AddRange(values);
-        tensor.Dims.Add(values.Length);
-        _graph.Initializer.Add(tensor);
-        return name;
+        return Constant(kind, tensor, values.Length);
     }
 
     private string Int64Initializer(string kind, long[] values)
     {
-        var name = $"{kind}_{_counter++}";
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        var tensor = new TensorProto { DataType = (int)TensorProto.Types.DataType.Int64 };
         tensor.Int64Data.AddRange(values);
-        tensor.Dims.Add(values.Length);
+        return Constant(kind, tensor, values.Length);
+    }
+
+    /// <summary>Names a 1-D constant of <paramref name="length"/> values and adds it to the graph's initialisers.</summary>
+    private string Constant(string kind, TensorProto tensor, long length)
+    {
+        tensor.Name = $"{kind}_{_counter++}";
+        tensor.Dims.Add(length);
         _graph.Initializer.Add(tensor);
-        return name;
+        return tensor.Name;
     }
 
     private static AttributeProto Ints(string name, params long[] values)
