@@ -29,10 +29,11 @@ public static class ProfileCommand
         var seconds = new Option<double>("--seconds") { Description = "measured time per client count (after 2 s of warm-up)", DefaultValueFactory = _ => 10 };
         var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching: largest batch", DefaultValueFactory = _ => 32 };
         var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
+        var deepDelay = new Option<double>("--deep-stage-delay-ms") { Description = "dynamic batching: longest wait of a survivor at stage 2 or deeper while stage 1 has work, in ms", DefaultValueFactory = _ => new BatchingOptions().DeepStageDelayMilliseconds };
         var output = new Option<string>("--out") { Description = "folder for batcher-profile.md", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
         var command = new Command("profile", "where the dynamic batcher's time goes under concurrent clients: batch sizes per stage, run time, waits")
         {
-            bundle, data, point, clients, seconds, maxBatch, maxDelay, output,
+            bundle, data, point, clients, seconds, maxBatch, maxDelay, deepDelay, output,
         };
         command.SetAction(async (r, _) =>
         {
@@ -40,7 +41,7 @@ public static class ProfileCommand
             using var engine = EarlyExitEngine.Create(loaded, OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu));
             var pixels = TestSet.Load(r.GetValue(data)!, 10_000).Normalised(loaded.Manifest.Input);
             var images = pixels.Length / engine.SampleSize;
-            var batching = new BatchingOptions { MaxBatchSize = r.GetValue(maxBatch), MaxDelayMilliseconds = r.GetValue(maxDelay), QueueCapacity = 4096 };
+            var batching = new BatchingOptions { MaxBatchSize = r.GetValue(maxBatch), MaxDelayMilliseconds = r.GetValue(maxDelay), DeepStageDelayMilliseconds = r.GetValue(deepDelay), QueueCapacity = 4096 };
             var mode = ServingMode.EarlyExit(r.GetValue(point)!);
             var machine = MachineInfo.Capture();
             Console.WriteLine($"Graph times at batch {batching.MaxBatchSize} (the reference for the rows' cost)...");
@@ -92,7 +93,7 @@ public static class ProfileCommand
         var b = new StringBuilder();
         b.AppendLine(F($"# Dynamic batcher profile: {manifest.Model.Name} {manifest.Model.Version}, `{mode.OperatingPoint}`"));
         b.AppendLine();
-        b.AppendLine(F($"`{command}` — {machine.Cpu}, {machine.Cores} cores, load {machine.LoadAverageAtStart} → {machine.LoadAverageAtEnd}; batches of up to {batching.MaxBatchSize}, delay {batching.MaxDelayMilliseconds} ms; in process, CPU provider."));
+        b.AppendLine(F($"`{command}` — {machine.Cpu}, {machine.Cores} cores, load {machine.LoadAverageAtStart} → {machine.LoadAverageAtEnd}; batches of up to {batching.MaxBatchSize}, delay {batching.MaxDelayMilliseconds} ms, deep-stage delay {batching.DeepStageDelayMilliseconds} ms; in process, CPU provider."));
         b.AppendLine();
         b.AppendLine(F($"Per-sample graph times at batch {full.BatchSize}: stages {string.Join(" / ", full.StagePerSample.Select(t => F($"{t * 1000:F1}")))} µs, heads {string.Join(" / ", full.HeadPerSample.Select(t => F($"{t * 1000:F1}")))} µs, monolithic {full.MonolithicPerSample * 1000:F1} µs."));
         foreach (var (clients, s) in profiles)

@@ -22,11 +22,24 @@ public sealed class BatchingOptions
     [Range(0, 1000)]
     public double MaxDelayMilliseconds { get; set; }
 
+    /// <summary>
+    /// Longest a survivor waits in the queue of stage 2 or deeper for others to share its batch while stage 1 has work
+    /// (at least <see cref="MaxDelayMilliseconds"/>). Past exit 1 only a few samples of each stage-1 batch go on, so
+    /// without it the deeper stages and heads run on batches of 1 to 3, at up to twice their per-sample time with a
+    /// full batch (`scan-bench profile`); with it they gather over several stage-1 batches, for a little more latency
+    /// on the images that go deep. A deeper stage never waits while the worker would otherwise idle. 0: no wait.
+    /// </summary>
+    [Range(0, 1000)]
+    public double DeepStageDelayMilliseconds { get; set; }
+
     /// <summary>Samples admitted and not yet answered, over all stages; past it new requests are refused.</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 1024;
 
     public TimeSpan MaxDelay => TimeSpan.FromMilliseconds(MaxDelayMilliseconds);
+
+    /// <summary>What a survivor of stage 2 or deeper may wait: the larger of the two delays.</summary>
+    public TimeSpan DeepStageDelay => TimeSpan.FromMilliseconds(Math.Max(MaxDelayMilliseconds, DeepStageDelayMilliseconds));
 
     internal void Validate()
     {
@@ -34,5 +47,7 @@ public sealed class BatchingOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
         if (!(MaxDelayMilliseconds >= 0 && MaxDelayMilliseconds <= 1000))
             throw new ArgumentOutOfRangeException(nameof(MaxDelayMilliseconds), MaxDelayMilliseconds, "must be between 0 and 1000 ms");
+        if (!(DeepStageDelayMilliseconds >= 0 && DeepStageDelayMilliseconds <= 1000))
+            throw new ArgumentOutOfRangeException(nameof(DeepStageDelayMilliseconds), DeepStageDelayMilliseconds, "must be between 0 and 1000 ms");
     }
 }

@@ -55,7 +55,8 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         _capacity = options.QueueCapacity;
         _serving = servingObservers?.ToArray() ?? [];
         _inference = inferenceObservers?.ToArray() ?? [];
-        _queues = new StageQueues(engine.Manifest.Stages.Count, _maxBatchSize, (long)(options.MaxDelay.TotalSeconds * Stopwatch.Frequency));
+        _queues = new StageQueues(engine.Manifest.Stages.Count, _maxBatchSize, (long)(options.MaxDelay.TotalSeconds * Stopwatch.Frequency),
+            (long)(options.DeepStageDelay.TotalSeconds * Stopwatch.Frequency));
         _worker = new Thread(Work) { IsBackground = true, Name = "scan-batcher" };
         _worker.Start();
     }

@@ -3,8 +3,9 @@ namespace ScanService.Core.Batching;
 /// <summary>
 /// A FIFO queue of samples per stage, and the policy that picks which stage the worker runs next:
 /// <list type="number">
-/// <item>the deepest stage whose queue is due (a full batch waits, or its oldest sample has waited the delay),
-/// so that samples already paid for leave first and answers go out early;</item>
+/// <item>the deepest stage whose queue is due (a full batch waits, or its oldest sample has waited the delay: the
+/// batching delay for stage 1, the deep-stage delay for the others), so that samples already paid for leave first
+/// and answers go out early;</item>
 /// <item>otherwise the deepest non-empty stage past the first: deeper queues only grow when a shallower stage
 /// runs, so while stage 1 waits for company they would wait for nothing and the cores would idle;</item>
 /// <item>otherwise nothing until stage 1's oldest sample is due.</item>
@@ -17,12 +18,15 @@ internal sealed class StageQueues
     private readonly Queue<QueuedSample>[] _queues;
     private readonly int _maxBatchSize;
     private readonly long _maxDelayTicks;
+    private readonly long _deepDelayTicks;
 
-    public StageQueues(int stages, int maxBatchSize, long maxDelayTicks)
+    /// <param name="deepDelayTicks">What a sample of stage 2 or deeper may wait while stage 1 has work; at least <paramref name="maxDelayTicks"/>.</param>
+    public StageQueues(int stages, int maxBatchSize, long maxDelayTicks, long deepDelayTicks = 0)
     {
         _queues = Enumerable.Range(0, stages).Select(_ => new Queue<QueuedSample>()).ToArray();
         _maxBatchSize = maxBatchSize;
         _maxDelayTicks = maxDelayTicks;
+        _deepDelayTicks = Math.Max(maxDelayTicks, deepDelayTicks);
     }
 
     public int Count(int stage) => _queues[stage].Count;
@@ -40,7 +44,7 @@ internal sealed class StageQueues
         {
             var queue = _queues[k];
             if (queue.Count == 0) continue;
-            if (drain || queue.Count >= _maxBatchSize || now - queue.Peek().EnqueuedAt >= _maxDelayTicks) return k;
+            if (drain || queue.Count >= _maxBatchSize || now - queue.Peek().EnqueuedAt >= (k == 0 ? _maxDelayTicks : _deepDelayTicks)) return k;
         }
         for (var k = _queues.Length - 1; k >= 1; k--)
         {
