@@ -91,7 +91,6 @@ public class DeconvAsConvTests
         Assert.DoesNotContain("ConvTranspose", System.Text.Encoding.ASCII.GetString(kinds));
         // Same costs in the manifest, same answers at every exit.
         Assert.Equal(deconv.Manifest.Exits.Select(e => e.CumulativeMultiplyAdds), rewritten.Manifest.Exits.Select(e => e.CumulativeMultiplyAdds));
-        var input = RandomValues(new Random(8), 5 * 28 * 28);
         for (var k = 1; k <= 3; k++)
         {
             var file = $"attention{k}.onnx";
