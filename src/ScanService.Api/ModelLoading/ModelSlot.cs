@@ -141,23 +141,16 @@ public sealed class ModelSlot(
         var machine = $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         ModelManifest calibrated;
-        try
-        {
+        // The engine that measured is not the one that serves: the served one reads the calibrated manifest.
+        using (engine)
             calibrated = Calibrator.Calibrate(bundle.Manifest, engine, records, batch, TimeSpan.FromSeconds(_options.CalibrationSeconds), machine);
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
-        }
-        engine.Dispose();
         var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory);
         var record = calibrated.Calibration!;
         logger.LogInformation("Calibrated {Name} {Version} on {Provider} at batch {Batch} in {Elapsed:F0} ms: {Points}",
             bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, record.ExecutionProvider, record.BatchSize,
             System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             string.Join("; ", record.Points.Select(p => FormattableString.Invariant(
-                $"{p.Name} {p.MultiplyAddRelativeTime:F3} -> {p.RelativeTime:F3} of the monolithic graph's time (thresholds {string.Join(" ", p.Thresholds.Select(t => ExitRule.SwitchedOff(t) ? "off" : t.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))})"))));
+                $"{p.Name} {p.MultiplyAddRelativeTime:F3} -> {p.RelativeTime:F3} of the monolithic graph's time (thresholds {ExitRule.Describe(p.Thresholds)})"))));
         return served;
     }
 

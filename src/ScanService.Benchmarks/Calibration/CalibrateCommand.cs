@@ -57,5 +57,5 @@ public static class CalibrateCommand
     }
 
     private static string Thresholds(IReadOnlyList<float> t) =>
-        string.Join(" ", t.Take(t.Count - 1).Select(x => ExitRule.SwitchedOff(x) ? "off" : x.ToString("F3", CultureInfo.InvariantCulture)));
+        ExitRule.Describe(t.Take(t.Count - 1));
 }

@@ -22,6 +22,10 @@ public static class ExitRule
     /// <summary>A threshold above 1 switches its exit off: no sample can leave there, so its head need not run.</summary>
     public static bool SwitchedOff(float threshold) => threshold > 1f;
 
+    /// <summary>Thresholds for a log line or a table: three decimals, "off" for a switched-off exit.</summary>
+    public static string Describe(IEnumerable<float> thresholds) =>
+        string.Join(" ", thresholds.Select(t => SwitchedOff(t) ? "off" : t.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+
     /// <summary>
     /// One sample's decision at exit <paramref name="exit"/> (0-based), given that exit's logits: its answer when it
     /// leaves here, null when it goes on. Under the ensemble, <paramref name="ensembleSum"/> (one value per class, kept

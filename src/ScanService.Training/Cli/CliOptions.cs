@@ -11,6 +11,17 @@ public static class CliOptions
 
     public static Option<T?> Optional<T>(string name, string description) => new(name) { Description = description };
 
+    /// <summary>Which attention module a network has (train, export-random).</summary>
+    public static Option<Model.AttentionUpsampling> AttentionUpsamplingOption() => Make("--attention-upsampling",
+        "attention form: Deconvolution (the paper's) or Nearest (1x1 convolution at half resolution and nearest-neighbour upsampling; cheaper to serve)",
+        Model.AttentionUpsampling.Deconvolution);
+
+    /// <summary>How an exported graph writes the paper form's transposed convolution (export, export-random).</summary>
+    public static Option<Export.AttentionGraphForm> AttentionFormOption() => Make("--attention-form",
+        "how the paper form's transposed convolution is written: ConvTranspose, or ConvDepthToSpace (a 3x3 convolution and a pixel shuffle); " +
+        "both compute the same values (no effect on a Nearest-attention network)",
+        Export.ScanGraphSet.DefaultAttentionForm);
+
     public sealed class DataOptions
     {
         public Option<string> Dataset { get; } = Make("--dataset", $"dataset: {string.Join(", ", DataSource.Known)}", "fashion-mnist");

@@ -19,7 +19,7 @@ public static class ExportCommand
         var version = Make("--version", "model version in the manifest", "1.0.0");
         var points = Optional<string>("--operating-points", $"operating points from tune (default: <run>/tuning/{OperatingPointsFile.FileName} when present)");
         var tolerance = Make("--tolerance", "largest absolute difference allowed between TorchSharp and ONNX Runtime", ParityCheck.DefaultTolerance);
-        var form = Make("--attention-form", "how the paper form's transposed convolution is written: ConvTranspose, or ConvDepthToSpace (a 3x3 convolution and a pixel shuffle); both compute the same values (no effect on a Nearest-attention run)", ScanGraphSet.DefaultAttentionForm);
+        var form = AttentionFormOption();
         var note = Optional<string>("--command-note", "a line recorded in the manifest's training commands (how the run was made)");
         var command = new Command("export", "Write a model bundle (one ONNX graph per stage, attention module and classifier, the monolithic graph, manifest.json) and prove it equal to TorchSharp");
         trainedRun.AddTo(command);

@@ -22,8 +22,8 @@ public static class ExportRandomCommand
         var channels = Make("--channels", "input channels (1 grey, 3 RGB)", 1);
         var classes = Make("--classes", "classes", 10);
         var seed = Make("--seed", "seed of the random weights", 1);
-        var upsampling = Make("--attention-upsampling", "attention form: Deconvolution (the paper's) or Nearest (1x1 convolution at half resolution, nearest-neighbour upsampling)", AttentionUpsampling.Deconvolution);
-        var form = Make("--attention-form", "how a Deconvolution attention's upsampling is written: ConvTranspose or ConvDepthToSpace", ScanGraphSet.DefaultAttentionForm);
+        var upsampling = AttentionUpsamplingOption();
+        var form = AttentionFormOption();
         var command = new Command("export-random", "Write a bundle of the SCAN shape with random weights at any width and input size (for benchmarks), checked against TorchSharp");
         foreach (var option in new Option[] { output, arch, width, size, channels, classes, seed, upsampling, form }) command.Options.Add(option);
         command.SetAction(r =>

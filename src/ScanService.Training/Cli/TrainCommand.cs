@@ -27,7 +27,7 @@ public static class TrainCommand
         var alpha = Make("--alpha", "weight of distillation against cross-entropy for shallow exits", 0.5);
         var hint = Make("--hint-weight", "weight of the feature hint loss (squared distance of pooled features, summed over features, mean over the batch); default: the reference's 5e-7 x 128", DistillationOptions.ReferenceHintWeight);
         var noAttention = Make("--no-attention", "ablation: shallow exits without attention modules (self-distillation only)", false);
-        var upsampling = Make("--attention-upsampling", "attention form: Deconvolution (the paper's) or Nearest (1x1 convolution at half resolution and nearest-neighbour upsampling; cheaper to serve)", AttentionUpsampling.Deconvolution);
+        var upsampling = AttentionUpsamplingOption();
         var crop = Make("--crop-padding", "zero padding of the random crop (0: no crop)", 2);
         var noFlip = Make("--no-flip", "turn off random horizontal flips", false);
         var erasing = Make("--random-erasing", "probability of random erasing per training image (Zhong et al. 2017; 0: off)", 0.0);

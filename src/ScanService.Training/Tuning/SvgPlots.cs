@@ -152,12 +152,12 @@ public static class SvgPlots
         {
             AttentionSample s = samples[r];
             double top = -r * rowStep;
-            Panel(plot, s.Image, 0, top, new ScottPlot.Colormaps.Grayscale(), stretch: false);
+            Panel(plot, s.Image, 0, top, new ScottPlot.Colormaps.Grayscale(), 0f, 1f);
             for (int m = 0; m < s.Maps.Count; m++)
             {
                 double left = (m + 1) * step;
-                scaleSource = Panel(plot, s.Maps[m], left, top, new ScottPlot.Colormaps.Viridis(), stretch: true);
                 var (low, high) = Range(s.Maps[m]);
+                scaleSource = Panel(plot, s.Maps[m], left, top, new ScottPlot.Colormaps.Viridis(), low, high);
                 var range = plot.Add.Text(string.Create(CultureInfo.InvariantCulture, $"{low:F3} – {high:F3}"), left + 0.5, top - 1 - 0.02);
                 range.Alignment = Alignment.UpperCenter;
                 range.LabelFontSize = 10;
@@ -201,12 +201,11 @@ public static class SvgPlots
     }
 
     /// <summary>
-    /// One panel. With <paramref name="stretch"/> the map's own range fills the colour scale (a flat map is drawn at
-    /// its middle); without, values are taken as they are on 0..1.
+    /// One panel, <paramref name="low"/>..<paramref name="high"/> stretched over the colour scale (a flat map is drawn
+    /// at its middle): a map's own range, or 0..1 for an image.
     /// </summary>
-    private static ScottPlot.Plottables.Heatmap Panel(Plot plot, HeatMap map, double left, double top, IColormap colormap, bool stretch)
+    private static ScottPlot.Plottables.Heatmap Panel(Plot plot, HeatMap map, double left, double top, IColormap colormap, float low, float high)
     {
-        var (low, high) = stretch ? Range(map) : (0f, 1f);
         var span = high - low;
         var values = new double[map.Height, map.Width];
         for (int y = 0; y < map.Height; y++)
