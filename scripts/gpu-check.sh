@@ -8,7 +8,8 @@
 #                                        that /v1/model reports CUDAExecutionProvider with feature maps in device
 #                                        memory (IOBinding; only logits come back), that the CUDA answers
 #                                        equal the CPU answers (probabilities within 1e-3, same class and exit)
-#                                        on the sample images, and prints latency per operating point.
+#                                        on the sample images, and prints latency per operating point and
+#                                        throughput under GPU_CHECK_CLIENTS (16) HTTP clients for GPU_CHECK_SECONDS (5).
 # CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
 # GPU_CHECK_PROVIDER=Cpu rehearses the whole run on a machine without a GPU (the "CUDA" services then run the CPU
 # provider with device feature memory, i.e. ONNX Runtime's allocator): it checks the script, not the GPU.
@@ -26,7 +27,7 @@ if [[ "$mode" == publish ]]; then
   exit 0
 fi
 
-dir="${2:-$here}"
+dir="$(cd "${2:-$here}" && pwd)"
 app="$dir/app/ScanService.Api"
 [[ -x "$app" ]] || { echo "gpu-check: $app not found; run 'gpu-check.sh publish' first" >&2; exit 1; }
 
@@ -55,9 +56,15 @@ cpu_pid=$(start Cpu Auto 18090)
 cuda_host_pid=$(start "$provider" Host 18100)
 trap 'kill $cuda_pid $cpu_pid $cuda_host_pid 2>/dev/null || true' EXIT
 
-python3 - "$dir" "$provider" <<'PY'
+python3 - "$dir" "$provider" "$cuda_pid" "$cpu_pid" "$cuda_host_pid" <<'PY'
 import json, sys, time, glob, os, statistics, urllib.request
 root = sys.argv[1]
+pids = dict(zip((18080, 18090, 18100), map(int, sys.argv[3:6])))
+def alive(pid):  # the services are the shell's children: one that exited stays a zombie until the shell reaps it
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 expected_provider = "CPUExecutionProvider" if sys.argv[2].lower() == "cpu" else "CUDAExecutionProvider"
 def get(port, path):
     return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10))
@@ -69,6 +76,8 @@ for port in (18080, 18090, 18100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready", timeout=2); break
         except Exception:
+            if not alive(pids[port]):
+                sys.exit(f"service on {port} exited before it was ready; see {root}/service-*.log")
             time.sleep(1)
     else:
         sys.exit(f"service on {port} never became ready; see {root}/service-*.log")
@@ -105,4 +114,21 @@ for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
             start = time.perf_counter(); classify(port, images[i % len(images)], query); times.append(time.perf_counter() - start)
         times.sort()
         print(f"{label:11} {name:10} p50 {times[100]*1000:6.2f} ms  p95 {times[190]*1000:6.2f} ms (HTTP round trip, batch 1)")
+# Throughput under load: CLIENTS closed-loop HTTP clients (threads of this script) for SECONDS per point and service.
+# The client is Python, so where it saturates first the figure is the client's ceiling, not the service's.
+import threading
+clients, seconds = int(os.environ.get("GPU_CHECK_CLIENTS", "16")), float(os.environ.get("GPU_CHECK_SECONDS", "5"))
+for name in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]:
+    query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
+    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
+        counts, stop = [0] * clients, time.perf_counter() + seconds
+        def client(k):
+            i = k
+            while time.perf_counter() < stop:
+                classify(port, images[i % len(images)], query); counts[k] += 1; i += clients
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        began = time.perf_counter()
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(f"{label:11} {name:10} {sum(counts) / (time.perf_counter() - began):8.0f} images/s ({clients} HTTP clients, {seconds:.0f} s)")
 PY
