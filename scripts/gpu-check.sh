@@ -9,7 +9,9 @@
 #                                        memory (IOBinding; only logits come back), that the CUDA answers
 #                                        equal the CPU answers (probabilities within 1e-3, same class and exit)
 #                                        on the sample images, and prints latency per operating point and
-#                                        throughput under GPU_CHECK_CLIENTS (16) HTTP clients for GPU_CHECK_SECONDS (5).
+#                                        throughput under GPU_CHECK_CLIENTS (16) HTTP clients for GPU_CHECK_SECONDS (5),
+#                                        GPU_CHECK_ROUNDS (1) times. GPU_CHECK_ARGS is added to every service's
+#                                        command line (e.g. --Model:CudnnConvAlgorithmSearch=Exhaustive).
 # CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
 # GPU_CHECK_PROVIDER=Cpu rehearses the whole run on a machine without a GPU (the "CUDA" services then run the CPU
 # provider with device feature memory, i.e. ONNX Runtime's allocator): it checks the script, not the GPU.
@@ -44,7 +46,7 @@ fi
 
 start() { # provider feature-memory port
   "$app" --contentRoot "$dir/app" --Model:ExecutionProvider="$1" --Model:FeatureMemory="$2" \
-    --Kestrel:Endpoints:Http:Url="http://127.0.0.1:$3" --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$(($3 + 1))" \
+    --Kestrel:Endpoints:Http:Url="http://127.0.0.1:$3" --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$(($3 + 1))" ${GPU_CHECK_ARGS:-} \
     >"$dir/service-$1-$2.log" 2>&1 &
   echo $!
 }
@@ -118,7 +120,7 @@ for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
 # The client is Python, so where it saturates first the figure is the client's ceiling, not the service's.
 import threading
 clients, seconds = int(os.environ.get("GPU_CHECK_CLIENTS", "16")), float(os.environ.get("GPU_CHECK_SECONDS", "5"))
-for name in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]:
+for round, name in [(r + 1, n) for r in range(int(os.environ.get("GPU_CHECK_ROUNDS", "1"))) for n in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]]:
     query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
     for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
         counts, stop = [0] * clients, time.perf_counter() + seconds
@@ -130,5 +132,5 @@ for name in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]:
         began = time.perf_counter()
         for t in threads: t.start()
         for t in threads: t.join()
-        print(f"{label:11} {name:10} {sum(counts) / (time.perf_counter() - began):8.0f} images/s ({clients} HTTP clients, {seconds:.0f} s)")
+        print(f"{label:11} {name:10} {sum(counts) / (time.perf_counter() - began):8.0f} images/s ({clients} HTTP clients, {seconds:.0f} s, round {round})")
 PY

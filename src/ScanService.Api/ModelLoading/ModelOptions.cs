@@ -18,6 +18,20 @@ public sealed class ModelOptions
     public int CudaDeviceId { get; set; }
 
     /// <summary>
+    /// How the CUDA provider picks each convolution's cuDNN algorithm: heuristic (default; no timing, cheap for each new
+    /// batch size), exhaustive (ONNX Runtime's own default: every algorithm timed at the first input of each shape) or
+    /// default. Ignored on CPU.
+    /// </summary>
+    public CudnnConvAlgorithmSearch CudnnConvAlgorithmSearch { get; set; } = CudnnConvAlgorithmSearch.Heuristic;
+
+    /// <summary>
+    /// Run every graph once at each batch size the batcher can form (1 to its largest) when a bundle loads, before the
+    /// model is ready, so that no request pays a shape's first run. Unset: on under CUDA, off on CPU (where a first run
+    /// costs little).
+    /// </summary>
+    public bool? WarmUpOnLoad { get; set; }
+
+    /// <summary>
     /// Where feature maps live between graphs: auto (on the GPU under CUDA, bound with IOBinding, so that only logits
     /// come back; pooled host arrays under CPU), host, or device.
     /// </summary>

@@ -84,13 +84,14 @@ public sealed class ModelSlot(
                 OnnxSessions.EnsureEnvironment(_options.IntraOpThreads);
                 if (Provider is null)
                 {
-                    Provider = OnnxSessions.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId);
+                    Provider = OnnxSessions.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId, _options.CudnnConvAlgorithmSearch);
                     logger.LogInformation("Execution provider {Provider}: {Reason}", Provider.Name, Provider.Reason);
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
                 var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory);
                 if (_options.CalibrateOnLoad) engine = Calibrate(bundle, engine);
+                if (_options.WarmUpOnLoad ?? Provider.IsCuda) WarmUp(engine);
                 var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
                 model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory, batcher);
                 logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), operating points {Points}, default {Default}",
@@ -119,6 +120,24 @@ public sealed class ModelSlot(
             previous?.Retire();
             return new ReloadResult(true, model.Name, model.Version, null);
         }
+    }
+
+    private void WarmUp(EarlyExitEngine engine)
+    {
+        var largest = _batching.Enabled ? _batching.MaxBatchSize : 1;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            engine.WarmUp(largest);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            // A bundle whose graphs do not run on this provider is refused like an invalid one, not served.
+            engine.Dispose();
+            throw new InvalidOperationException($"the bundle's graphs failed to run when warming up: {e.Message}", e);
+        }
+        logger.LogInformation("Warmed up {Name} {Version} on {Provider}: every graph at batch sizes 1 to {Largest} in {Elapsed:F0} ms",
+            engine.Manifest.Model.Name, engine.Manifest.Model.Version, Provider!.Name, largest, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

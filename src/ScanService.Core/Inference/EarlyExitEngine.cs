@@ -95,6 +95,20 @@ public sealed class EarlyExitEngine : IDisposable
         return new ExitPlan(ExitMode.EarlyExit, point.Thresholds.ToArray(), last, point.Name);
     }
 
+    /// <summary>
+    /// Runs every stage and head once at each batch size from 1 to <paramref name="maxBatchSize"/> on blank images, so
+    /// that what an execution provider does at the first input of a shape (the CUDA provider's cuDNN algorithm choice,
+    /// kernel loading, arena growth) happens before the model serves rather than in the first requests of each size.
+    /// </summary>
+    public void WarmUp(int maxBatchSize, IInferenceObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        var plan = Resolve(new InferenceOptions { Ensemble = true });
+        var blank = new float[maxBatchSize * SampleSize];
+        for (var count = 1; count <= maxBatchSize; count++)
+            Run(blank, count, plan, observer, cancellationToken);
+    }
+
     /// <summary>Classifies <paramref name="count"/> preprocessed samples laid out N×C×H×W in <paramref name="input"/>; answers in input order.</summary>
     public Prediction[] Run(float[] input, int count, ExitPlan plan, IInferenceObserver? observer = null, CancellationToken cancellationToken = default)
     {

@@ -39,7 +39,8 @@ public static class OnnxSessions
     }
 
     /// <summary>Decides the provider once at start, trying CUDA only where asked or allowed.</summary>
-    public static ExecutionProviderChoice ChooseProvider(ExecutionProviderPreference preference, int deviceId = 0)
+    public static ExecutionProviderChoice ChooseProvider(ExecutionProviderPreference preference, int deviceId = 0,
+        CudnnConvAlgorithmSearch convAlgorithmSearch = CudnnConvAlgorithmSearch.Heuristic)
     {
         EnsureEnvironment();
         if (preference == ExecutionProviderPreference.Cpu)
@@ -51,9 +52,10 @@ public static class OnnxSessions
             return new ExecutionProviderChoice(CpuProvider, $"CUDA not available ({missing} not found); using CPU");
         try
         {
+            var choice = new ExecutionProviderChoice(CudaProvider, $"CUDA device {deviceId} loaded, cuDNN convolution algorithm search {convAlgorithmSearch}", deviceId, convAlgorithmSearch);
             using var probe = new SessionOptions();
-            probe.AppendExecutionProvider_CUDA(deviceId);
-            return new ExecutionProviderChoice(CudaProvider, $"CUDA device {deviceId} loaded", deviceId);
+            AppendCuda(probe, choice);
+            return choice;
         }
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -134,7 +136,7 @@ public static class OnnxSessions
         options.DisablePerSessionThreads();
         try
         {
-            if (provider.IsCuda) options.AppendExecutionProvider_CUDA(provider.DeviceId);
+            if (provider.IsCuda) AppendCuda(options, provider);
             return options;
         }
         catch
@@ -142,6 +144,17 @@ public static class OnnxSessions
             options.Dispose();
             throw;
         }
+    }
+
+    private static void AppendCuda(SessionOptions options, ExecutionProviderChoice provider)
+    {
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>
+        {
+            ["device_id"] = provider.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["cudnn_conv_algo_search"] = provider.ConvAlgorithmSearch.ToString().ToUpperInvariant(),
+        });
+        options.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>An ONNX Runtime message up to its first line break: enough for a log line or a reason.</summary>

@@ -141,6 +141,31 @@ public abstract class EarlyExitEngineTests : IDisposable
     }
 
     [Fact]
+    public void Warming_up_runs_every_stage_and_head_at_every_batch_size_and_changes_no_answer()
+    {
+        var plan = Thresholds(0.9f, 0.9f, 0.9f, 0f);
+        var before = _engine.Run(_input, Samples, plan);
+        var observer = new Batching.RecordingObserver();
+
+        _engine.WarmUp(5, observer);
+
+        for (var size = 1; size <= 5; size++)
+            for (var k = 1; k <= _engine.ExitCount; k++)
+            {
+                Assert.Contains((k, size), observer.Stages);
+                Assert.Contains((k, size), observer.Heads);
+            }
+        Assert.All(observer.Stages, s => Assert.InRange(s.Size, 1, 5));
+        var after = _engine.Run(_input, Samples, plan);
+        for (var i = 0; i < Samples; i++)
+        {
+            Assert.Equal((before[i].ClassIndex, before[i].Exit), (after[i].ClassIndex, after[i].Exit));
+            Assert.Equal(before[i].Probabilities, after[i].Probabilities);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => _engine.WarmUp(0));
+    }
+
+    [Fact]
     public void An_unknown_operating_point_is_refused_naming_the_known_ones()
     {
         var error = Assert.Throws<InvalidInferenceOptionsException>(() => _engine.Resolve(new InferenceOptions { OperatingPoint = "turbo" }));
