@@ -133,4 +133,12 @@ for round, name in [(r + 1, n) for r in range(int(os.environ.get("GPU_CHECK_ROUN
         for t in threads: t.start()
         for t in threads: t.join()
         print(f"{label:11} {name:10} {sum(counts) / (time.perf_counter() - began):8.0f} images/s ({clients} HTTP clients, {seconds:.0f} s, round {round})")
+# Device memory each service holds after the load (ONNX Runtime's arena keeps what it grew to), where nvidia-smi is.
+import shutil, subprocess
+if shutil.which("nvidia-smi"):
+    apps = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"], capture_output=True, text=True).stdout
+    used = {int(pid): int(mib) for pid, mib in (line.split(",") for line in apps.strip().splitlines() if line.strip())}
+    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
+        mib = used.get(pids[port])
+        print(f"{label:11} device memory " + (f"{mib} MiB (nvidia-smi, after the load)" if mib is not None else "not listed by nvidia-smi"))
 PY
