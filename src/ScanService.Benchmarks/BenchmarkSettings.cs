@@ -21,6 +21,7 @@ public sealed record BenchmarkSettings
     public required int LargeBatch { get; init; }
     public required int MaxBatchSize { get; init; }
     public required double MaxDelayMilliseconds { get; init; }
+    public double DeepStageDelayMilliseconds { get; init; }
     public required int QueueCapacity { get; init; }
     public required ExecutionProviderPreference Provider { get; init; }
     public FeatureMemory FeatureMemory { get; init; } = FeatureMemory.Auto;
@@ -31,7 +32,7 @@ public sealed record BenchmarkSettings
     public const string Http = "http";
     public const string Grpc = "grpc";
 
-    public BatchingOptions Batching => new() { MaxBatchSize = MaxBatchSize, MaxDelayMilliseconds = MaxDelayMilliseconds, QueueCapacity = QueueCapacity };
+    public BatchingOptions Batching => new() { MaxBatchSize = MaxBatchSize, MaxDelayMilliseconds = MaxDelayMilliseconds, DeepStageDelayMilliseconds = DeepStageDelayMilliseconds, QueueCapacity = QueueCapacity };
 
     /// <summary>The service's configuration for the same batching.</summary>
     public IReadOnlyDictionary<string, string> ServiceSettings => new Dictionary<string, string>
@@ -40,6 +41,7 @@ public sealed record BenchmarkSettings
         ["Batching:Enabled"] = "true",
         ["Batching:MaxBatchSize"] = $"{MaxBatchSize}",
         ["Batching:MaxDelayMilliseconds"] = $"{MaxDelayMilliseconds}",
+        ["Batching:DeepStageDelayMilliseconds"] = $"{DeepStageDelayMilliseconds}",
         ["Batching:QueueCapacity"] = $"{QueueCapacity}",
         // A log line per request would cost more than some requests.
         ["Logging:LogLevel:Default"] = "Warning",

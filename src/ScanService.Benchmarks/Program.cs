@@ -20,6 +20,7 @@ var transports = new Option<string[]?>("--transports") { Description = "any of i
 var largeBatch = new Option<int>("--large-batch") { Description = "batch size of the engine rows beside batch 1", DefaultValueFactory = _ => 32 };
 var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching: largest batch", DefaultValueFactory = _ => 32 };
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
+var deepDelay = new Option<double>("--deep-stage-delay-ms") { Description = "dynamic batching: longest wait of a survivor at stage 2 or deeper while stage 1 has a full batch queued, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().DeepStageDelayMilliseconds };
 var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
 var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
 var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
@@ -29,7 +30,7 @@ var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description 
 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
-    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, capacity, bundle, data, service, provider, featureMemory,
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory,
     // scan-bench overload: its own options (the root's are not recursive), in Overload/.
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
@@ -57,6 +58,7 @@ command.SetAction(async (r, _) =>
         LargeBatch = r.GetValue(largeBatch),
         MaxBatchSize = r.GetValue(maxBatch),
         MaxDelayMilliseconds = r.GetValue(maxDelay),
+        DeepStageDelayMilliseconds = r.GetValue(deepDelay),
         QueueCapacity = r.GetValue(capacity),
         Provider = r.GetValue(provider),
         FeatureMemory = r.GetValue(featureMemory),

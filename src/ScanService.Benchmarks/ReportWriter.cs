@@ -58,7 +58,7 @@ public static class ReportWriter
             ? "- No training run (scan-train) was running."
             : F($"- Running beside the benchmark: {string.Join("; ", m.BackgroundTraining.Select(t => $"`{t}`"))}."));
         md.AppendLine(F($"- Test images: the first {s.Limit} of Fashion-MNIST's 10,000, served in order, in {s.Rounds} round(s): each round every mode of a group in turn serves the next share of the images{(s.SecondsPerRow > 0 ? $", for at most {s.SecondsPerRow / s.Rounds:0.##} s (so a slow row serves fewer images; see its count)" : "")}."));
-        md.AppendLine(F($"- Dynamic batching: batches of up to {s.MaxBatchSize}, at most {s.MaxDelayMilliseconds} ms of waiting, {s.QueueCapacity} samples queued at most; the monolithic baseline under concurrency uses the same policy."));
+        md.AppendLine(F($"- Dynamic batching: batches of up to {s.MaxBatchSize}, at most {s.MaxDelayMilliseconds} ms of waiting (survivors past exit 1: {s.DeepStageDelayMilliseconds} ms while stage 1 is saturated), {s.QueueCapacity} samples queued at most; the monolithic baseline under concurrency uses the same policy."));
         md.AppendLine();
         md.AppendLine("## Targets (reported, not asserted)");
         md.AppendLine();

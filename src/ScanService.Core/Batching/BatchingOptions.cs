@@ -23,11 +23,13 @@ public sealed class BatchingOptions
     public double MaxDelayMilliseconds { get; set; }
 
     /// <summary>
-    /// Longest a survivor waits in the queue of stage 2 or deeper for others to share its batch while stage 1 has work
-    /// (at least <see cref="MaxDelayMilliseconds"/>). Past exit 1 only a few samples of each stage-1 batch go on, so
-    /// without it the deeper stages and heads run on batches of 1 to 3, at up to twice their per-sample time with a
-    /// full batch (`scan-bench profile`); with it they gather over several stage-1 batches, for a little more latency
-    /// on the images that go deep. A deeper stage never waits while the worker would otherwise idle. 0: no wait.
+    /// Longest a survivor waits in the queue of stage 2 or deeper for others to share its batch while stage 1 is
+    /// saturated, with a full batch queued (at least <see cref="MaxDelayMilliseconds"/>). Past exit 1 only a few
+    /// samples of each stage-1 batch go on, so without it the deeper stages and heads run on batches of 1 to 3, at up to
+    /// twice their per-sample time with a full batch (`scan-bench profile`); with it they gather over several stage-1
+    /// batches, for a little more latency on the images that go deep. Below saturation it changes nothing: a survivor
+    /// held back then would only make stage 1's next batch smaller, and a deeper stage never waits while the worker
+    /// would otherwise idle. 0: no wait.
     /// </summary>
     [Range(0, 1000)]
     public double DeepStageDelayMilliseconds { get; set; }

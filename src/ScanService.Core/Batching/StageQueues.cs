@@ -4,14 +4,16 @@ namespace ScanService.Core.Batching;
 /// A FIFO queue of samples per stage, and the policy that picks which stage the worker runs next:
 /// <list type="number">
 /// <item>the deepest stage whose queue is due (a full batch waits, or its oldest sample has waited the delay: the
-/// batching delay for stage 1, the deep-stage delay for the others), so that samples already paid for leave first
-/// and answers go out early;</item>
+/// batching delay for stage 1, the deep-stage delay for the others; a deeper stage is also due whenever stage 1 has
+/// less than a full batch queued, since holding its survivors back then buys nothing: stage 1's batch only grows
+/// while the deeper one runs), so that samples already paid for leave first and answers go out early;</item>
 /// <item>otherwise the deepest non-empty stage past the first: deeper queues only grow when a shallower stage
 /// runs, so while stage 1 waits for company they would wait for nothing and the cores would idle;</item>
 /// <item>otherwise nothing until stage 1's oldest sample is due.</item>
 /// </list>
-/// Under load stage 1 is always due, so survivors of several stage-1 batches gather into fuller deeper batches,
-/// each waiting at most about one batch time beyond the delay. Not thread-safe: the batcher holds its lock.
+/// So survivors gather over several stage-1 batches, each waiting at most about one batch time beyond the deep-stage
+/// delay, only while stage 1 is saturated (a full batch queued); below that the deep-stage delay changes nothing.
+/// Not thread-safe: the batcher holds its lock.
 /// </summary>
 internal sealed class StageQueues
 {
@@ -40,11 +42,13 @@ internal sealed class StageQueues
     public int Choose(long now, bool drain, out long wakeAt)
     {
         wakeAt = long.MaxValue;
+        var stageOneSaturated = _queues[0].Count >= _maxBatchSize;
         for (var k = _queues.Length - 1; k >= 0; k--)
         {
             var queue = _queues[k];
             if (queue.Count == 0) continue;
-            if (drain || queue.Count >= _maxBatchSize || now - queue.Peek().EnqueuedAt >= (k == 0 ? _maxDelayTicks : _deepDelayTicks)) return k;
+            if (drain || queue.Count >= _maxBatchSize || (k > 0 && !stageOneSaturated)
+                || now - queue.Peek().EnqueuedAt >= (k == 0 ? _maxDelayTicks : _deepDelayTicks)) return k;
         }
         for (var k = _queues.Length - 1; k >= 1; k--)
         {

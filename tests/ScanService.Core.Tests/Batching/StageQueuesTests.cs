@@ -25,16 +25,30 @@ public sealed class StageQueuesTests
     }
 
     [Fact]
-    public void With_a_deep_stage_delay_stage_1_runs_while_survivors_gather_until_their_delay_has_passed()
+    public void With_a_deep_stage_delay_a_saturated_stage_1_runs_while_survivors_gather_until_their_delay_has_passed()
     {
         var q = Queues(deepDelay: 5 * Ms);
         q.Enqueue(1, Sample(0));
-        q.Enqueue(0, Sample(0));
+        for (var i = 0; i < 4; i++) q.Enqueue(0, Sample(0));
 
-        // Stage 1 has work and the survivor has waited less than 5 ms: stage 1 runs.
+        // Stage 1 has a full batch queued and the survivor has waited less than 5 ms: stage 1 runs.
         Assert.Equal(0, q.Choose(4 * Ms, drain: false, out _));
         // Past its delay the survivor's stage is due, and deeper due stages go first.
         Assert.Equal(1, q.Choose(5 * Ms, drain: false, out _));
+    }
+
+    [Fact]
+    public void A_deep_stage_delay_holds_no_survivor_while_stage_1_has_less_than_a_full_batch()
+    {
+        var q = Queues(deepDelay: 5 * Ms);
+        q.Enqueue(2, Sample(0));
+        for (var i = 0; i < 3; i++) q.Enqueue(0, Sample(0));
+
+        // Three of four: holding the survivor would only shrink stage 1's next batch, so the deepest stage runs.
+        Assert.Equal(2, q.Choose(1 * Ms, drain: false, out _));
+        // The fourth arrives: now stage 1 is saturated and the survivor waits for company.
+        q.Enqueue(0, Sample(1 * Ms));
+        Assert.Equal(0, q.Choose(1 * Ms, drain: false, out _));
     }
 
     [Fact]
