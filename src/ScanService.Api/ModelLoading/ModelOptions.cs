@@ -25,8 +25,9 @@ public sealed class ModelOptions
     public CudnnConvAlgorithmSearch CudnnConvAlgorithmSearch { get; set; } = CudnnConvAlgorithmSearch.Heuristic;
 
     /// <summary>
-    /// Run every graph once at each batch size the batcher can form (1 to its largest) when a bundle loads, before the
-    /// model is ready, so that no request pays a shape's first run. Unset: on under CUDA, off on CPU (where a first run
+    /// Run every graph once at each batch size the service can run (1 to the batcher's largest batch, or to
+    /// Limits:MaxBatchImages without the batcher) when a bundle loads, before the model is ready, so that no request pays
+    /// a shape's first run. Unset: on under CUDA, off on CPU (where a first run
     /// costs little).
     /// </summary>
     public bool? WarmUpOnLoad { get; set; }

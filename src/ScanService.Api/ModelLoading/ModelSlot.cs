@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ScanService.Api.Classifier;
+using ScanService.Api.Serving;
 using ScanService.Core.Batching;
 using ScanService.Core.Bundle;
 using ScanService.Core.Calibration;
@@ -21,6 +22,7 @@ public sealed record ReloadResult(bool Loaded, string? Model, string? Version, s
 public sealed class ModelSlot(
     IOptions<ModelOptions> options,
     IOptions<BatchingOptions> batching,
+    IOptions<ServingLimits> limits,
     IHostEnvironment environment,
     IEnumerable<IServingObserver> servingObservers,
     IEnumerable<IInferenceObserver> inferenceObservers,
@@ -29,6 +31,7 @@ public sealed class ModelSlot(
 {
     private readonly ModelOptions _options = options.Value;
     private readonly BatchingOptions _batching = batching.Value;
+    private readonly ServingLimits _limits = limits.Value;
     private readonly IServingObserver[] _serving = servingObservers.ToArray();
     private readonly IInferenceObserver[] _inference = inferenceObservers.ToArray();
     private readonly IModelObserver[] _modelObservers = modelObservers.ToArray();
@@ -124,7 +127,8 @@ public sealed class ModelSlot(
 
     private void WarmUp(EarlyExitEngine engine)
     {
-        var largest = _batching.Enabled ? _batching.MaxBatchSize : 1;
+        // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
+        var largest = _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {

@@ -28,6 +28,18 @@ public sealed class WarmUpOnLoadTests
     }
 
     [Fact]
+    public async Task Without_the_batcher_warming_up_covers_every_batch_a_request_may_carry()
+    {
+        using var factory = new LoggedScanApiFactory();
+        factory.With("Model:WarmUpOnLoad", "true").With("Batching:Enabled", "false").With("Limits:MaxBatchImages", "5");
+        using var client = factory.CreateClient();
+
+        await client.ClassifyAsync(Rest.FashionMnistImages.Png(0));
+
+        Assert.Contains("batch sizes 1 to 5", Assert.Single(factory.Log.Entries, IsWarmUpLine).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task On_CPU_the_model_is_not_warmed_up_unless_asked()
     {
         using var factory = new LoggedScanApiFactory();
