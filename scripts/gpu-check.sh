@@ -11,7 +11,10 @@
 #                                        on the sample images, and prints latency per operating point and
 #                                        throughput under GPU_CHECK_CLIENTS (16) HTTP clients for GPU_CHECK_SECONDS (5),
 #                                        GPU_CHECK_ROUNDS (1) times. GPU_CHECK_ARGS is added to every service's
-#                                        command line (e.g. --Model:CudnnConvAlgorithmSearch=Exhaustive).
+#                                        command line (e.g. --Model:CudnnConvAlgorithmSearch=Exhaustive). With the
+#                                        Fashion-MNIST test set (copied by publish from GPU_CHECK_DATA), it also
+#                                        serves GPU_CHECK_TESTSET (10,000) test images through CUDA and CPU: accuracy
+#                                        per point on each and how many answers differ.
 # CUDA libraries from Python's nvidia-* packages are put on LD_LIBRARY_PATH automatically when found.
 # GPU_CHECK_PROVIDER=Cpu rehearses the whole run on a machine without a GPU (the "CUDA" services then run the CPU
 # provider with device feature memory, i.e. ONNX Runtime's allocator): it checks the script, not the GPU.
@@ -25,6 +28,13 @@ if [[ "$mode" == publish ]]; then
   dotnet publish "$root/src/ScanService.Api" -c Release -r linux-x64 --self-contained true -p:OnnxRuntimeFlavour=cuda -o "$out/app"
   cp "$here/gpu-check.sh" "$out/"
   mkdir -p "$out/samples" && cp "$root"/samples/*.png "$out/samples/"
+  # The Fashion-MNIST test set (4.4 MB), for the test-set pass; skipped with a note where it is not installed.
+  data="${GPU_CHECK_DATA:-/usr/share/datasets/fashion-mnist}"
+  if [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
+    mkdir -p "$out/testset" && cp "$data"/t10k-*-ubyte.gz "$out/testset/"
+  else
+    echo "no Fashion-MNIST test set at $data (GPU_CHECK_DATA): the run will skip the test-set pass" >&2
+  fi
   echo "published to $out; copy it to the GPU machine and run: bash gpu-check.sh run"
   exit 0
 fi
@@ -116,6 +126,37 @@ for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
             start = time.perf_counter(); classify(port, images[i % len(images)], query); times.append(time.perf_counter() - start)
         times.sort()
         print(f"{label:11} {name:10} p50 {times[100]*1000:6.2f} ms  p95 {times[190]*1000:6.2f} ms (HTTP round trip, batch 1)")
+# The test set through the CUDA service (device feature memory) and the CPU service, every point and full depth:
+# accuracy per point on each, and how many answers differ (class or exit). GPU_CHECK_TESTSET images (all 10,000 by
+# default; 0 skips), 16 client threads, each image sent as a PNG.
+import gzip, struct, zlib
+from concurrent.futures import ThreadPoolExecutor
+def png(width, height, pixels):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+testset = os.path.join(root, "testset")
+wanted = int(os.environ.get("GPU_CHECK_TESTSET", "10000"))
+if wanted > 0 and os.path.exists(os.path.join(testset, "t10k-images-idx3-ubyte.gz")):
+    raw = gzip.open(os.path.join(testset, "t10k-images-idx3-ubyte.gz")).read()
+    count, rows, cols = struct.unpack(">III", raw[4:16])
+    labels = gzip.open(os.path.join(testset, "t10k-labels-idx1-ubyte.gz")).read()[8:]
+    count = min(count, wanted)
+    pngs = [png(cols, rows, raw[16 + i * rows * cols:16 + (i + 1) * rows * cols]) for i in range(count)]
+    for name in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]:
+        query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
+        answers = {}
+        with ThreadPoolExecutor(16) as pool:
+            for port in (18080, 18090):
+                answers[port] = list(pool.map(lambda image: classify(port, image, query), pngs))
+        correct = {port: sum(a["classIndex"] == labels[i] for i, a in enumerate(answers[port])) for port in answers}
+        differ = sum((a["classIndex"], a["exit"]) != (b["classIndex"], b["exit"]) for a, b in zip(answers[18080], answers[18090]))
+        mean_exit = sum(a["exit"] for a in answers[18080]) / count
+        print(f"test set {name:10} {count} images: CUDA {correct[18080] / count:.2%}, CPU {correct[18090] / count:.2%}, "
+              f"{differ} answers differ (class or exit), mean exit {mean_exit:.2f} on CUDA")
+elif wanted > 0:
+    print(f"no test set in {testset}: test-set pass skipped")
 # Throughput under load: CLIENTS closed-loop HTTP clients (threads of this script) for SECONDS per point and service.
 # The client is Python, so where it saturates first the figure is the client's ceiling, not the service's.
 import threading
