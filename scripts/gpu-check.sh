@@ -72,6 +72,7 @@ python3 - "$dir" "$provider" "$cuda_pid" "$cpu_pid" "$cuda_host_pid" <<'PY'
 import json, sys, time, glob, os, statistics, urllib.request
 root = sys.argv[1]
 pids = dict(zip((18080, 18090, 18100), map(int, sys.argv[3:6])))
+services = ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu"))  # port and label of each, as started above
 def alive(pid):  # the services are the shell's children: one that exited stays a zombie until the shell reaps it
     try:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -120,7 +121,7 @@ for port, label in ((18080, "CUDA, device feature memory"), (18100, "CUDA, host 
         sys.exit("difference above 1e-3")
 for name in [p["name"] for p in model["operatingPoints"]] + ["fullDepth"]:
     query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
-    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
+    for port, label in services:
         times = []
         for i in range(200):
             start = time.perf_counter(); classify(port, images[i % len(images)], query); times.append(time.perf_counter() - start)
@@ -163,7 +164,7 @@ import threading
 clients, seconds = int(os.environ.get("GPU_CHECK_CLIENTS", "16")), float(os.environ.get("GPU_CHECK_SECONDS", "5"))
 for round, name in [(r + 1, n) for r in range(int(os.environ.get("GPU_CHECK_ROUNDS", "1"))) for n in ["fullDepth"] + [p["name"] for p in model["operatingPoints"]]]:
     query = "?fullDepth=true" if name == "fullDepth" else f"?operatingPoint={name}"
-    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
+    for port, label in services:
         counts, stop = [0] * clients, time.perf_counter() + seconds
         def client(k):
             i = k
@@ -179,7 +180,7 @@ import shutil, subprocess
 if shutil.which("nvidia-smi"):
     apps = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"], capture_output=True, text=True).stdout
     used = {int(pid): int(mib) for pid, mib in (line.split(",") for line in apps.strip().splitlines() if line.strip())}
-    for port, label in ((18080, "cuda-device"), (18100, "cuda-host"), (18090, "cpu")):
+    for port, label in services:
         mib = used.get(pids[port])
         print(f"{label:11} device memory " + (f"{mib} MiB (nvidia-smi, after the load)" if mib is not None else "not listed by nvidia-smi"))
 PY

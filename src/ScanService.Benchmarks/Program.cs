@@ -11,7 +11,7 @@ using ScanService.Launcher;
 
 var root = ServiceBuild.RepositoryRoot();
 var quick = new Option<bool>("--quick") { Description = "smoke run of a minute or two: 2,000 images, 1.5 s per row, 1 and 16 clients" };
-var output = new Option<string>("--out") { Description = "folder for benchmark.md and benchmark.json", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+var output = CommonOptions.Output(root, "benchmark.md and benchmark.json");
 var limit = new Option<int?>("--limit") { Description = "use the first N test images (default 10000; 2000 with --quick)" };
 var seconds = new Option<double?>("--seconds") { Description = "longest each row runs, over all its rounds; 0 serves every image (default 12; 1.5 with --quick)" };
 var rounds = new Option<int?>("--rounds") { Description = "turns each group's modes take, each on the next share of the images, so that background load hits them alike (default 5; 2 with --quick)" };
@@ -22,7 +22,7 @@ var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching:
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
 var deepDelay = new Option<double>("--deep-stage-delay-ms") { Description = "dynamic batching: longest wait of a survivor at stage 2 or deeper while stage 1 has a full batch queued, in ms (default: the service's)", DefaultValueFactory = _ => new BatchingOptions().DeepStageDelayMilliseconds };
 var capacity = new Option<int>("--queue-capacity") { Description = "dynamic batching: samples queued at most", DefaultValueFactory = _ => 1024 };
-var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+var bundle = CommonOptions.Bundle(root);
 var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
 var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(BenchmarkSettings).Assembly, root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };

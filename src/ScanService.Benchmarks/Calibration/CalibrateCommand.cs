@@ -15,7 +15,7 @@ public static class CalibrateCommand
 {
     public static Command Create(string root)
     {
-        var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+        var bundle = CommonOptions.Bundle(root);
         var batch = new Option<int>("--batch-size") { Description = "batch size the graphs are timed at: what the dynamic batcher runs under load", DefaultValueFactory = _ => 32 };
         var seconds = new Option<double>("--seconds") { Description = "how long the graphs are timed", DefaultValueFactory = _ => 10 };
         var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider to time on (the one that will serve)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };

@@ -9,7 +9,7 @@ public static class OverloadCommand
 {
     public static Command Create(string root, string[] args)
     {
-        var output = new Option<string>("--out") { Description = "folder for overload.md, overload.json, overload-timeline.csv and overload.svg", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+        var output = CommonOptions.Output(root, "overload.md, overload.json, overload-timeline.csv and overload.svg");
         var capacitySeconds = new Option<double>("--capacity-seconds") { Description = "length of the closed-loop capacity probe of balanced", DefaultValueFactory = _ => 8 };
         var warmUp = new Option<double>("--warmup-seconds") { Description = "closed-loop warm-up before the capacity probe and before each run", DefaultValueFactory = _ => 2 };
         var seconds = new Option<double>("--seconds") { Description = "length of each open-loop run", DefaultValueFactory = _ => 20 };
@@ -20,7 +20,7 @@ public static class OverloadCommand
         var seed = new Option<int>("--seed") { Description = "seed of the Poisson arrivals (the same for every run)", DefaultValueFactory = _ => 1 };
         var maxConnections = new Option<int>("--max-connections") { Description = "connections the client may open; keep it above the service's queue capacity, or requests queue in the client instead of being refused", DefaultValueFactory = _ => 4096 };
         var limit = new Option<int>("--limit") { Description = "cycle through the first N test images", DefaultValueFactory = _ => 10_000 };
-        var bundle = new Option<string>("--bundle") { Description = "model bundle folder (served, and read for the points' relative costs)", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+        var bundle = CommonOptions.Bundle(root, "model bundle folder (served, and read for the points' relative costs)");
         var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
         var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(OverloadCommand).Assembly, root) };
 

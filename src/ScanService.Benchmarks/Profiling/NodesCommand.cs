@@ -17,11 +17,11 @@ public static class NodesCommand
 {
     public static Command Create(string root)
     {
-        var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+        var bundle = CommonOptions.Bundle(root);
         var graphs = new Option<string[]>("--graphs") { Description = "graph files of the bundle (default: every stage, attention module and classifier)", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "batch size each graph runs at", DefaultValueFactory = _ => 32 };
         var runs = new Option<int>("--runs") { Description = "runs per graph; the first 10 warm up and are not counted", DefaultValueFactory = _ => 200 };
-        var output = new Option<string>("--out") { Description = "folder for nodes.md", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+        var output = CommonOptions.Output(root, "nodes.md");
         var command = new Command("nodes", "per-node kernel times of a bundle's graphs (ONNX Runtime's profiler, the service's session options)")
         {
             bundle, graphs, batch, runs, output,

@@ -22,7 +22,7 @@ public static class ProfileCommand
 {
     public static Command Create(string root)
     {
-        var bundle = new Option<string>("--bundle") { Description = "model bundle folder", DefaultValueFactory = _ => Path.Combine(root, "models", "fashion-mnist") };
+        var bundle = CommonOptions.Bundle(root);
         var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
         var point = new Option<string>("--operating-point") { Description = "operating point served", DefaultValueFactory = _ => "balanced" };
         var clients = new Option<int[]>("--clients") { Description = "closed-loop clients, one profile each", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [16, 64] };
@@ -30,7 +30,7 @@ public static class ProfileCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "dynamic batching: largest batch", DefaultValueFactory = _ => 32 };
         var maxDelay = new Option<double>("--max-delay-ms") { Description = "dynamic batching: longest wait for a batch, in ms", DefaultValueFactory = _ => new BatchingOptions().MaxDelayMilliseconds };
         var deepDelay = new Option<double>("--deep-stage-delay-ms") { Description = "dynamic batching: longest wait of a survivor at stage 2 or deeper while stage 1 has work, in ms", DefaultValueFactory = _ => new BatchingOptions().DeepStageDelayMilliseconds };
-        var output = new Option<string>("--out") { Description = "folder for batcher-profile.md", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+        var output = CommonOptions.Output(root, "batcher-profile.md");
         var command = new Command("profile", "where the dynamic batcher's time goes under concurrent clients: batch sizes per stage, run time, waits")
         {
             bundle, data, point, clients, seconds, maxBatch, maxDelay, deepDelay, output,

@@ -24,7 +24,7 @@ public static class ScalingCommand
         var shares = new Option<double[]>("--shares") { Description = "share of images leaving at each exit (default: the committed model's balanced on the test set)", AllowMultipleArgumentsPerToken = true };
         var seconds = new Option<double>("--seconds") { Description = "time per measurement (each mode, each bundle, each of batch 1 and 16 clients)", DefaultValueFactory = _ => 6 };
         var clients = new Option<int>("--clients") { Description = "closed-loop clients of the batched rows", DefaultValueFactory = _ => 16 };
-        var output = new Option<string>("--out") { Description = "folder for scaling.md", DefaultValueFactory = _ => Path.Combine(root, "artifacts", "benchmarks") };
+        var output = CommonOptions.Output(root, "scaling.md");
         var command = new Command("scaling", "early exit against the monolithic graph at several model sizes: wall-clock speedup beside the multiply-add reduction")
         {
             bundles, shares, seconds, clients, output,
