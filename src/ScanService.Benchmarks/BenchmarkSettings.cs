@@ -25,6 +25,10 @@ public sealed record BenchmarkSettings
     public required int QueueCapacity { get; init; }
     public required ExecutionProviderPreference Provider { get; init; }
     public FeatureMemory FeatureMemory { get; init; } = FeatureMemory.Auto;
+    /// <summary>The in-process engine's fixed batch; null: the larger of the two batch sizes under CUDA, none on CPU.</summary>
+    public int? FixedBatch { get; init; }
+
+    public int FixedBatchFor(ExecutionProviderChoice provider) => FixedBatch ?? (provider.IsCuda ? Math.Max(MaxBatchSize, LargeBatch) : 0);
     public required bool Quick { get; init; }
     public required string Command { get; init; }
 

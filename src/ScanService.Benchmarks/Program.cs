@@ -26,11 +26,12 @@ var bundle = CommonOptions.Bundle(root);
 var data = new Option<string>("--data") { Description = "folder of the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
 var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(BenchmarkSettings).Assembly, root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
+var fixedBatch = new Option<int?>("--fixed-batch") { Description = "the one batch size every graph of the in-process engine runs at, smaller batches padded (default: the larger of --max-batch and --large-batch under CUDA, 0 = off on CPU; as the service's Model:FixedBatchSize)" };
 var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
-    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory,
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory, fixedBatch,
     // scan-bench overload: its own options (the root's are not recursive), in Overload/.
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
@@ -62,11 +63,13 @@ command.SetAction(async (r, _) =>
         QueueCapacity = r.GetValue(capacity),
         Provider = r.GetValue(provider),
         FeatureMemory = r.GetValue(featureMemory),
+        FixedBatch = r.GetValue(fixedBatch),
         Quick = isQuick,
         Command = "scan-bench " + string.Join(' ', args),
     };
     if (settings.Limit < 1 || settings.Clients.Any(n => n < 1) || settings.LargeBatch < 1)
         throw new ArgumentException("--limit, --clients and --large-batch must be positive");
+    if (settings.FixedBatch < 0) throw new ArgumentException("--fixed-batch must be 0 (off) or positive");
 
     var report = await new BenchmarkRunner(settings).RunAsync();
     ReportWriter.PrintTables(report);

@@ -92,14 +92,15 @@ public sealed class ModelSlot(
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
-                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory);
+                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory, FixedBatch);
                 if (_options.CalibrateOnLoad) engine = Calibrate(bundle, engine);
                 if (_options.WarmUpOnLoad ?? Provider.IsCuda) WarmUp(engine);
                 var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
                 model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory, batcher);
-                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), operating points {Points}, default {Default}",
+                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), {Batches}, operating points {Points}, default {Default}",
                     model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                    engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason, string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+                    engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason,
+                    engine.FixedBatch == 0 ? "graphs run at each batch's size" : $"every graph at a fixed batch of {engine.FixedBatch}", string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
                 if (batcher is not null)
                     logger.LogInformation("Dynamic batching for {Model} {Version}: batches of up to {MaxBatchSize}, at most {MaxDelay} ms of waiting, {Capacity} samples queued at most",
                         model.Name, model.Version, _batching.MaxBatchSize, _batching.MaxDelayMilliseconds, _batching.QueueCapacity);
@@ -125,10 +126,15 @@ public sealed class ModelSlot(
         }
     }
 
+    // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
+    private int LargestBatch => _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;
+
+    /// <summary>Model:FixedBatchSize, or by default the largest batch under CUDA and none on CPU.</summary>
+    private int FixedBatch => _options.FixedBatchSize ?? (Provider!.IsCuda ? LargestBatch : 0);
+
     private void WarmUp(EarlyExitEngine engine)
     {
-        // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
-        var largest = _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;
+        var largest = LargestBatch;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -140,8 +146,9 @@ public sealed class ModelSlot(
             engine.Dispose();
             throw new InvalidOperationException($"the bundle's graphs failed to run when warming up: {e.Message}", e);
         }
-        logger.LogInformation("Warmed up {Name} {Version} on {Provider}: every graph at batch sizes 1 to {Largest} in {Elapsed:F0} ms",
-            engine.Manifest.Model.Name, engine.Manifest.Model.Version, Provider!.Name, largest, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        logger.LogInformation("Warmed up {Name} {Version} on {Provider}: every graph at {Sizes} in {Elapsed:F0} ms",
+            engine.Manifest.Model.Name, engine.Manifest.Model.Version, Provider!.Name,
+            engine.FixedBatch == 0 ? $"batch sizes 1 to {largest}" : $"its fixed batch of {engine.FixedBatch}", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -167,7 +174,7 @@ public sealed class ModelSlot(
         // The engine that measured is not the one that serves: the served one reads the calibrated manifest.
         using (engine)
             calibrated = Calibrator.Calibrate(bundle.Manifest, engine, records, batch, TimeSpan.FromSeconds(_options.CalibrationSeconds), machine);
-        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory);
+        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory, FixedBatch);
         var record = calibrated.Calibration!;
         logger.LogInformation("Calibrated {Name} {Version} on {Provider} at batch {Batch} in {Elapsed:F0} ms: {Points}",
             bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, record.ExecutionProvider, record.BatchSize,

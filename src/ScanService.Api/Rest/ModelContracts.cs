@@ -64,7 +64,8 @@ public sealed record OperatingPointSummary(
 /// <param name="Name">ONNX Runtime's name for it (CPUExecutionProvider, CUDAExecutionProvider).</param>
 /// <param name="Reason">Why it was chosen.</param>
 /// <param name="FeatureMemory">Where feature maps live between graphs: Device (the provider's memory, bound with IOBinding) or Host (pooled arrays).</param>
-public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory);
+/// <param name="FixedBatchSize">The one batch size every graph runs at (smaller batches padded, larger ones in parts), or null when each runs at the batch it is given (Model:FixedBatchSize).</param>
+public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory, int? FixedBatchSize = null);
 
 /// <summary>Graceful degradation: the controller's configuration and state.</summary>
 /// <param name="Enabled">Whether requests that name no operating point may be served at cheaper points under overload.</param>

@@ -27,6 +27,13 @@ public sealed class EarlyExitEngine : IDisposable
     /// <summary>Why the feature maps live where they do: for the log.</summary>
     public string FeatureMemoryReason { get; }
 
+    /// <summary>
+    /// The one batch size every graph runs at (smaller batches padded, larger ones in parts), or 0 when each graph runs
+    /// at the batch it is given. For the CUDA provider, whose convolutions are planned again at every change of input
+    /// shape (<see cref="StageRunner.FixedBatch"/>); answers are the same either way.
+    /// </summary>
+    public int FixedBatch => Stages.FixedBatch;
+
     /// <summary>The stage-level steps, for the dynamic batcher, which composes them across requests.</summary>
     internal StageRunner Stages { get; }
 
@@ -42,15 +49,17 @@ public sealed class EarlyExitEngine : IDisposable
     /// <summary>
     /// Opens one session per graph and checks each graph's declared input and output against the manifest.
     /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
-    /// keeps them on the device under CUDA and in pooled host arrays under CPU.
+    /// keeps them on the device under CUDA and in pooled host arrays under CPU. <paramref name="fixedBatch"/>, when not
+    /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>).
     /// </summary>
-    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto)
+    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(fixedBatch);
         var sessions = BundleSessions.Open(bundle, provider);
         try
         {
-            var deviceStore = FeatureStore.ChooseDevice(bundle.Manifest, provider, featureMemory, out var reason);
-            return new EarlyExitEngine(bundle, provider, sessions, new StageRunner(sessions, bundle.Manifest, deviceStore), reason);
+            var deviceStore = FeatureStore.ChooseDevice(bundle.Manifest, provider, featureMemory, fixedBatch, out var reason);
+            return new EarlyExitEngine(bundle, provider, sessions, new StageRunner(sessions, bundle.Manifest, deviceStore, fixedBatch), reason);
         }
         catch
         {
@@ -96,15 +105,21 @@ public sealed class EarlyExitEngine : IDisposable
     }
 
     /// <summary>
-    /// Runs every stage and head once at each batch size from 1 to <paramref name="maxBatchSize"/> on blank images, so
-    /// that what an execution provider does at the first input of a shape (the CUDA provider's cuDNN algorithm choice,
-    /// kernel loading, arena growth) happens before the model serves rather than in the first requests of each size.
+    /// Runs every stage and head once at each batch size from 1 to <paramref name="maxBatchSize"/> on blank images (at
+    /// the fixed batch alone, when there is one: no other shape reaches a graph), so that what an execution provider
+    /// does at the first input of a shape (the CUDA provider's cuDNN plans, kernel loading, arena growth) happens before
+    /// the model serves rather than in the first requests of each size.
     /// </summary>
     public void WarmUp(int maxBatchSize, IInferenceObserver? observer = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         var plan = Resolve(new InferenceOptions { Ensemble = true });
         var blank = new float[maxBatchSize * SampleSize];
+        if (FixedBatch > 0)
+        {
+            Run(blank, Math.Min(FixedBatch, maxBatchSize), plan, observer, cancellationToken);
+            return;
+        }
         for (var count = 1; count <= maxBatchSize; count++)
             Run(blank, count, plan, observer, cancellationToken);
     }
@@ -170,9 +185,24 @@ public sealed class EarlyExitEngine : IDisposable
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
         var graph = Manifest.Monolithic;
         var logits = new float[count * ClassCount];
-        using (var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(input, 0, count * SampleSize), [count, .. Stages.InputRowShape]))
-        using (var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits.AsMemory(), StageRunner.WithBatch(graph.Output.Shape, count)))
-            _sessions.Monolithic.Run(runOptions, [graph.Input.Name], [value], [graph.Output.Name], [output]);
+        // With a fixed batch the monolithic graph, too, runs at that size only (padded, or in parts), like the chain.
+        var part = FixedBatch == 0 ? count : FixedBatch;
+        var padded = FixedBatch == 0 ? null : new float[FixedBatch * SampleSize];
+        var paddedLogits = FixedBatch == 0 ? logits : new float[FixedBatch * ClassCount];
+        for (var start = 0; start < count; start += part)
+        {
+            var rows = Math.Min(part, count - start);
+            var pixels = new Memory<float>(input, start * SampleSize, rows * SampleSize);
+            if (padded is not null)
+            {
+                pixels.CopyTo(padded);
+                pixels = padded;
+            }
+            using (var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels, [part, .. Stages.InputRowShape]))
+            using (var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, paddedLogits.AsMemory(0, part * ClassCount), StageRunner.WithBatch(graph.Output.Shape, part)))
+                _sessions.Monolithic.Run(runOptions, [graph.Input.Name], [value], [graph.Output.Name], [output]);
+            if (padded is not null) paddedLogits.AsSpan(0, rows * ClassCount).CopyTo(logits.AsSpan(start * ClassCount));
+        }
         for (var i = 0; i < count; i++)
         {
             var probabilities = new float[ClassCount];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using ScanService.Core.Bundle;
 using ScanService.Core.Inference.Features;
@@ -14,18 +15,22 @@ internal sealed class StageRunner : IDisposable
 {
     private readonly BundleSessions _sessions;
     private readonly ModelManifest _manifest;
-    private readonly ArrayFeatureStore _arrays = new();
+    private readonly ArrayFeatureStore _arrays;
     private readonly FeatureStore _store;
     private readonly long[][] _featureRowShapes;
     // Runs here never terminate: a batch holds many requests, and each one's cancellation is handled by dropping its
     // rows, not by stopping the batch. The serial loop passes its own, cancellable, options.
     private readonly RunOptions _uncancellable = new();
 
-    public StageRunner(BundleSessions sessions, ModelManifest manifest, DeviceFeatureStore? deviceStore)
+    public StageRunner(BundleSessions sessions, ModelManifest manifest, DeviceFeatureStore? deviceStore, int fixedBatch = 0)
     {
+        if (deviceStore is not null && deviceStore.FixedBatch != fixedBatch)
+            throw new ArgumentException("the device store pads to another batch size", nameof(deviceStore));
         _sessions = sessions;
         _manifest = manifest;
+        _arrays = new ArrayFeatureStore(fixedBatch);
         _store = (FeatureStore?)deviceStore ?? _arrays;
+        FixedBatch = fixedBatch;
         var input = manifest.Input;
         InputRowShape = [input.Channels, input.Height, input.Width];
         _featureRowShapes = manifest.Stages.Select(st => st.Graph.Output.Shape.Skip(1).ToArray()).ToArray();
@@ -35,6 +40,14 @@ internal sealed class StageRunner : IDisposable
     public long[] InputRowShape { get; }
 
     public FeatureMemory FeatureMemory => _store.Kind;
+
+    /// <summary>
+    /// The one batch size every graph runs at, 0 for none. ONNX Runtime's CUDA convolutions (cuDNN 9 frontend) build
+    /// their execution plans again whenever the input shape differs from their previous call, tens of milliseconds
+    /// per graph, so a dynamic batcher whose batch sizes vary runs far slower than one fixed size; with a fixed batch,
+    /// smaller batches are padded (the padding rows' outputs are ignored) and larger ones run in parts.
+    /// </summary>
+    public int FixedBatch { get; }
 
     public int ClassCount => _manifest.Labels.Count;
 
@@ -66,21 +79,63 @@ internal sealed class StageRunner : IDisposable
     /// </summary>
     public FeatureBlock RunStage(int stage, FeatureBlock input, int first, int count, RunOptions? runOptions = null)
     {
-        var graph = _manifest.Stages[stage].Graph;
+        runOptions ??= _uncancellable;
         var output = _store.Allocate(count, _featureRowShapes[stage]);
         try
         {
-            using var inputValue = input.View(first, count);
-            using var outputValue = output.View(0, count);
-            using var binding = _sessions.Stages[stage].CreateIoBinding();
-            binding.BindInput(graph.Input.Name, inputValue);
-            binding.BindOutput(graph.Output.Name, outputValue);
-            Execute(_sessions.Stages[stage], binding, runOptions ?? _uncancellable);
+            foreach (var (start, rows) in Parts(count))
+            {
+                using var padded = PaddedCopy(input, first + start, rows, stage == 0 ? InputRowShape : _featureRowShapes[stage - 1]);
+                var (source, sourceFirst) = padded is null ? (input, first + start) : (padded, 0);
+                RunStagePart(stage, source, sourceFirst, output, start, Math.Max(rows, FixedBatch), runOptions);
+            }
             return output;
         }
         catch
         {
             output.Dispose();
+            throw;
+        }
+    }
+
+    private void RunStagePart(int stage, FeatureBlock input, int first, FeatureBlock output, int outputFirst, int count, RunOptions runOptions)
+    {
+        var graph = _manifest.Stages[stage].Graph;
+        using var inputValue = input.View(first, count);
+        using var outputValue = output.View(outputFirst, count);
+        using var binding = _sessions.Stages[stage].CreateIoBinding();
+        binding.BindInput(graph.Input.Name, inputValue);
+        binding.BindOutput(graph.Output.Name, outputValue);
+        Execute(_sessions.Stages[stage], binding, runOptions, count);
+    }
+
+    /// <summary>The parts a batch of <paramref name="count"/> rows runs in: (first row, rows) of at most one fixed batch each, or the whole batch.</summary>
+    private IEnumerable<(int Start, int Rows)> Parts(int count)
+    {
+        var part = FixedBatch == 0 ? Math.Max(count, 1) : FixedBatch;
+        for (var start = 0; start < count; start += part) yield return (start, Math.Min(part, count - start));
+    }
+
+    /// <summary>
+    /// Null when a fixed-batch run can bind rows [first, first + rows) of <paramref name="block"/> in place (no fixed
+    /// batch, or room for a whole batch from <paramref name="first"/>); otherwise a copy of those rows in a block with
+    /// that room, in the block's own kind of memory.
+    /// </summary>
+    private FeatureBlock? PaddedCopy(FeatureBlock block, int first, int rows, long[] rowShape)
+    {
+        if (FixedBatch == 0 || block.Capacity >= first + FixedBatch) return null;
+        var store = block.IsHost ? _arrays : _store;
+        var copy = store.Allocate(rows, rowShape);
+        try
+        {
+            Span<int> indices = rows <= 256 ? stackalloc int[rows] : new int[rows];
+            for (var i = 0; i < rows; i++) indices[i] = first + i;
+            store.Gather(block, indices, copy, 0);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
             throw;
         }
     }
@@ -93,25 +148,49 @@ internal sealed class StageRunner : IDisposable
     public void RunExitHead(int exit, FeatureBlock features, int count, Memory<float> logits, RunOptions? runOptions = null)
     {
         runOptions ??= _uncancellable;
+        if (FixedBatch == 0)
+        {
+            RunExitHeadPart(exit, features, 0, count, logits[..(count * ClassCount)], runOptions);
+            return;
+        }
+        var padded = ArrayPool<float>.Shared.Rent(FixedBatch * ClassCount);
+        try
+        {
+            foreach (var (start, rows) in Parts(count))
+            {
+                using var copy = PaddedCopy(features, start, rows, _featureRowShapes[exit]);
+                var (source, sourceFirst) = copy is null ? (features, start) : (copy, 0);
+                RunExitHeadPart(exit, source, sourceFirst, FixedBatch, padded.AsMemory(0, FixedBatch * ClassCount), runOptions);
+                padded.AsSpan(0, rows * ClassCount).CopyTo(logits.Span[(start * ClassCount)..]);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+        }
+    }
+
+    private void RunExitHeadPart(int exit, FeatureBlock features, int first, int count, Memory<float> logits, RunOptions runOptions)
+    {
         var spec = _manifest.Exits[exit];
         var classifierSession = _sessions.Classifiers[exit];
-        using var featureValue = features.View(0, count);
-        using var logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits[..(count * ClassCount)], WithBatch(spec.Classifier.Output.Shape, count));
+        using var featureValue = features.View(first, count);
+        using var logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits, WithBatch(spec.Classifier.Output.Shape, count));
         using var classifier = classifierSession.CreateIoBinding();
         classifier.BindOutput(spec.Classifier.Output.Name, logitsValue);
         if (_sessions.Attention[exit] is not { } attention)
         {
             classifier.BindInput(spec.Classifier.Input.Name, featureValue);
-            Execute(classifierSession, classifier, runOptions);
+            Execute(classifierSession, classifier, runOptions, count);
             return;
         }
         using var attentionBinding = attention.CreateIoBinding();
         attentionBinding.BindInput(spec.Attention!.Input.Name, featureValue);
         attentionBinding.BindOutputToDevice(spec.Attention.Output.Name, _store.OutputLocation);
-        Execute(attention, attentionBinding, runOptions);
+        Execute(attention, attentionBinding, runOptions, count);
         using var attended = attentionBinding.GetOutputValues();
         classifier.BindInput(spec.Classifier.Input.Name, attended[0]);
-        Execute(classifierSession, classifier, runOptions);
+        Execute(classifierSession, classifier, runOptions, count);
     }
 
     /// <summary>A block of the store holding the rows of <paramref name="features"/> (stage <paramref name="stage"/>'s output) at <paramref name="survivors"/>.</summary>
@@ -136,8 +215,14 @@ internal sealed class StageRunner : IDisposable
     /// was written by an earlier run, which waited for its stream before returning, a host input is copied when it is
     /// bound, and this run waits for its own stream before it returns.
     /// </summary>
-    private static void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions) =>
+    private void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions, int rows)
+    {
         session.RunWithBinding(runOptions, binding);
+        GraphRan?.Invoke(rows);
+    }
+
+    /// <summary>Rows every stage, attention or classifier graph was bound to, run by run: for tests of the fixed batch.</summary>
+    internal event Action<int>? GraphRan;
 
     internal static long[] WithBatch(IReadOnlyList<long> shape, int count)
     {

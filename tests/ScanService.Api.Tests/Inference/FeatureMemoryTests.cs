@@ -10,21 +10,31 @@ public sealed class FeatureMemoryTests : IDisposable
 {
     private readonly ScanApiFactory _host = new();
     private readonly ScanApiFactory _device = new ScanApiFactory().With("Model:FeatureMemory", "Device");
+    // What CUDA runs by default: device memory and one fixed batch (here smaller than the batcher's, so batches also run in parts).
+    private readonly ScanApiFactory _fixed = new ScanApiFactory().With("Model:FeatureMemory", "Device").With("Model:FixedBatchSize", "3");
 
     public void Dispose()
     {
         _host.Dispose();
         _device.Dispose();
+        _fixed.Dispose();
     }
 
     [Fact]
-    public async Task Device_feature_memory_is_reported_and_gives_the_default_answers_for_every_option()
+    public Task Device_feature_memory_is_reported_and_gives_the_default_answers_for_every_option() => AssertSameAnswers(_device, expectedFixedBatch: null);
+
+    [Fact]
+    public Task A_fixed_batch_is_reported_and_gives_the_default_answers_for_every_option() => AssertSameAnswers(_fixed, expectedFixedBatch: 3);
+
+    private async Task AssertSameAnswers(ScanApiFactory other, int? expectedFixedBatch)
     {
         using var host = _host.CreateClient();
-        using var device = _device.CreateClient();
+        using var device = other.CreateClient();
 
         var model = await OkJsonAsync<JsonElement>(await device.GetAsync("/v1/model"));
-        Assert.Equal(nameof(FeatureMemory.Device), model.GetProperty("executionProvider").GetProperty("featureMemory").GetString());
+        var provider = model.GetProperty("executionProvider");
+        Assert.Equal(nameof(FeatureMemory.Device), provider.GetProperty("featureMemory").GetString());
+        Assert.Equal(expectedFixedBatch, provider.TryGetProperty("fixedBatchSize", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt32() : null);
 
         foreach (var query in new[] { "", "?operatingPoint=fast", "?operatingPoint=accurate", "?ensemble=true", "?fullDepth=true", "?maxExit=2" })
         {

@@ -20,7 +20,7 @@ public class FeatureBlockTests
     public void The_last_of_its_readers_gives_the_memory_back_once()
     {
         var pool = new CountingPool();
-        var block = FeatureBlock.Rented(pool, 4, RowShape);
+        var block = FeatureBlock.Rented(pool, 4, 4, RowShape);
         block.Retain(3);
 
         block.Release();
@@ -38,7 +38,7 @@ public class FeatureBlockTests
     [Fact]
     public void Releasing_more_than_was_retained_is_a_bug_that_says_so()
     {
-        var block = FeatureBlock.Rented(new CountingPool(), 1, RowShape);
+        var block = FeatureBlock.Rented(new CountingPool(), 1, 1, RowShape);
         block.Retain();
         block.Release();
 
@@ -48,7 +48,7 @@ public class FeatureBlockTests
     [Fact]
     public void A_disposed_block_takes_no_new_readers()
     {
-        var block = FeatureBlock.Rented(new CountingPool(), 1, RowShape);
+        var block = FeatureBlock.Rented(new CountingPool(), 1, 1, RowShape);
         block.Dispose();
 
         Assert.Throws<ObjectDisposedException>(() => block.Retain());
@@ -58,7 +58,7 @@ public class FeatureBlockTests
     public void Readers_released_from_many_threads_give_the_memory_back_once()
     {
         var pool = new CountingPool();
-        var block = FeatureBlock.Rented(pool, 64, RowShape);
+        var block = FeatureBlock.Rented(pool, 64, 64, RowShape);
         block.Retain(1000);
 
         Parallel.For(0, 1000, _ => block.Release());

@@ -19,7 +19,8 @@ internal sealed class DeviceFeatureStore : FeatureStore
     private int _liveBlocks;
     private bool _disposed;
 
-    private DeviceFeatureStore(OrtAllocator allocator, bool ownsAllocator, InferenceSession gather)
+    private DeviceFeatureStore(OrtAllocator allocator, bool ownsAllocator, InferenceSession gather, int fixedBatch)
+        : base(fixedBatch)
     {
         _allocator = allocator;
         _location = allocator.Info;
@@ -35,13 +36,13 @@ internal sealed class DeviceFeatureStore : FeatureStore
     /// of the Gather graph's own session, which lives as long as the store; device memory from one session is read
     /// by any other on the same device. Under CPU, ONNX Runtime's default CPU allocator.
     /// </summary>
-    public static DeviceFeatureStore Create(ExecutionProviderChoice provider)
+    public static DeviceFeatureStore Create(ExecutionProviderChoice provider, int fixedBatch = 0)
     {
         var gather = OnnxSessions.CreateSession(RowGatherGraph.Build(), provider);
         try
         {
-            if (!provider.IsCuda) return new DeviceFeatureStore(OrtAllocator.DefaultInstance, false, gather);
-            return new DeviceFeatureStore(CudaAllocator(gather, provider.DeviceId), true, gather);
+            if (!provider.IsCuda) return new DeviceFeatureStore(OrtAllocator.DefaultInstance, false, gather, fixedBatch);
+            return new DeviceFeatureStore(CudaAllocator(gather, provider.DeviceId), true, gather, fixedBatch);
         }
         catch
         {
@@ -78,7 +79,7 @@ internal sealed class DeviceFeatureStore : FeatureStore
         }
         try
         {
-            return FeatureBlock.Allocated(_allocator, _location, this, rows, rowShape);
+            return FeatureBlock.Allocated(_allocator, _location, this, rows, CapacityFor(rows), rowShape);
         }
         catch
         {

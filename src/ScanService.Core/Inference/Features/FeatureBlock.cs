@@ -20,12 +20,13 @@ internal sealed class FeatureBlock : IDisposable
     private readonly long[] _rowShape;
     private bool _disposed;
 
-    private FeatureBlock(long[] rowShape, int rows, float[]? array, int offset, ArrayPool<float>? pool,
+    private FeatureBlock(long[] rowShape, int rows, int capacity, float[]? array, int offset, ArrayPool<float>? pool,
         OrtMemoryAllocation? allocation = null, OrtMemoryInfo? location = null, DeviceFeatureStore? owner = null)
     {
         _rowShape = rowShape;
         RowSize = checked((int)Elements(rowShape));
         Rows = rows;
+        Capacity = capacity;
         _array = array;
         _offset = offset;
         _pool = pool;
@@ -35,24 +36,33 @@ internal sealed class FeatureBlock : IDisposable
     }
 
     /// <summary>Rows of a managed array the caller keeps (a request's pixels): never returned anywhere.</summary>
-    public static FeatureBlock OverArray(float[] array, int offset, int rows, long[] rowShape) => new(rowShape, rows, array, offset, null);
+    public static FeatureBlock OverArray(float[] array, int offset, int rows, long[] rowShape) => new(rowShape, rows, rows, array, offset, null);
 
-    internal static FeatureBlock Rented(ArrayPool<float> pool, int rows, long[] rowShape)
+    /// <summary><paramref name="rows"/> rows in a pooled array with room for <paramref name="capacity"/>.</summary>
+    internal static FeatureBlock Rented(ArrayPool<float> pool, int rows, int capacity, long[] rowShape)
     {
-        return new FeatureBlock(rowShape, rows, pool.Rent(checked((int)(rows * Elements(rowShape)))), 0, pool);
+        return new FeatureBlock(rowShape, rows, capacity, pool.Rent(checked((int)(capacity * Elements(rowShape)))), 0, pool);
     }
 
-    /// <summary>Rows in memory from <paramref name="allocator"/>, which is at <paramref name="location"/>; <paramref name="owner"/> hears when they are freed.</summary>
-    internal static FeatureBlock Allocated(OrtAllocator allocator, OrtMemoryInfo location, DeviceFeatureStore owner, int rows, long[] rowShape)
+    /// <summary>
+    /// <paramref name="rows"/> rows, with room for <paramref name="capacity"/>, in memory from <paramref name="allocator"/>,
+    /// which is at <paramref name="location"/>; <paramref name="owner"/> hears when they are freed.
+    /// </summary>
+    internal static FeatureBlock Allocated(OrtAllocator allocator, OrtMemoryInfo location, DeviceFeatureStore owner, int rows, int capacity, long[] rowShape)
     {
-        var bytes = checked((uint)(rows * Elements(rowShape) * sizeof(float)));
-        return new FeatureBlock(rowShape, rows, null, 0, null, allocator.Allocate(Math.Max(bytes, 1u)), location, owner);
+        var bytes = checked((uint)(capacity * Elements(rowShape) * sizeof(float)));
+        return new FeatureBlock(rowShape, rows, capacity, null, 0, null, allocator.Allocate(Math.Max(bytes, 1u)), location, owner);
     }
 
     /// <summary>Elements of a tensor of <paramref name="shape"/>.</summary>
     internal static long Elements(IEnumerable<long> shape) => shape.Aggregate(1L, (a, d) => a * d);
 
     public int Rows { get; }
+    /// <summary>
+    /// Rows the memory has room for, at least <see cref="Rows"/>: a store that pads batches to a fixed size allocates
+    /// whole batches, so that a graph can be bound to a full batch in place. Rows past <see cref="Rows"/> hold padding.
+    /// </summary>
+    public int Capacity { get; }
     /// <summary>Floats per row.</summary>
     public int RowSize { get; }
     /// <summary>Whether the rows are in host memory the process can read.</summary>
@@ -83,11 +93,11 @@ internal sealed class FeatureBlock : IDisposable
     public Span<float> HostRows(int first, int count) =>
         (_array ?? throw new InvalidOperationException("the rows are in device memory")).AsSpan(_offset + first * RowSize, count * RowSize);
 
-    /// <summary>A tensor over rows [first, first + count) of this block, in place.</summary>
+    /// <summary>A tensor over rows [first, first + count) of this block, in place; rows past <see cref="Rows"/> (up to <see cref="Capacity"/>) are padding.</summary>
     public OrtValue View(int first, int count)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Rows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Capacity);
         long[] shape = [count, .. _rowShape];
         if (_array is not null)
             return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _array.AsMemory(_offset + first * RowSize, count * RowSize), shape);

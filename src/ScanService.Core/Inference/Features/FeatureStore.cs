@@ -7,8 +7,17 @@ namespace ScanService.Core.Inference.Features;
 /// Allocates the engine's feature blocks and moves rows between them: with <see cref="Array.Copy(Array, int, Array, int, int)"/>
 /// in host memory, with a one-node Gather graph on the device (so that compaction never leaves it).
 /// </summary>
-internal abstract class FeatureStore : IDisposable
+internal abstract class FeatureStore(int fixedBatch) : IDisposable
 {
+    /// <summary>
+    /// The batch size every graph runs at, 0 for none: blocks then have room for a whole number of such batches
+    /// (<see cref="FeatureBlock.Capacity"/>), so that a smaller batch runs padded in place.
+    /// </summary>
+    public int FixedBatch { get; } = fixedBatch >= 0 ? fixedBatch : throw new ArgumentOutOfRangeException(nameof(fixedBatch));
+
+    /// <summary>Rows a block of <paramref name="rows"/> has room for: a whole number of fixed batches, or just the rows.</summary>
+    protected int CapacityFor(int rows) => FixedBatch == 0 || rows == 0 ? rows : checked((rows + FixedBatch - 1) / FixedBatch * FixedBatch);
+
     public abstract FeatureMemory Kind { get; }
     /// <summary>Where ONNX Runtime puts a graph output the engine does not allocate itself (the attended map).</summary>
     public abstract OrtMemoryInfo OutputLocation { get; }
@@ -53,7 +62,7 @@ internal abstract class FeatureStore : IDisposable
     /// device memory under CUDA and host arrays under CPU. Auto never costs the service its model: where device blocks
     /// cannot be had, host arrays still work.
     /// </summary>
-    public static DeviceFeatureStore? ChooseDevice(ModelManifest manifest, ExecutionProviderChoice provider, FeatureMemory featureMemory, out string reason)
+    public static DeviceFeatureStore? ChooseDevice(ModelManifest manifest, ExecutionProviderChoice provider, FeatureMemory featureMemory, int fixedBatch, out string reason)
     {
         var unaligned = FirstUnalignedRow(manifest);
         switch (featureMemory)
@@ -67,7 +76,7 @@ internal abstract class FeatureStore : IDisposable
                 try
                 {
                     reason = "device memory requested";
-                    return DeviceFeatureStore.Create(provider);
+                    return DeviceFeatureStore.Create(provider, fixedBatch);
                 }
                 catch (OnnxRuntimeException e)
                 {
@@ -83,7 +92,7 @@ internal abstract class FeatureStore : IDisposable
                 try
                 {
                     reason = "CUDA: features stay on the device, only logits come back";
-                    return DeviceFeatureStore.Create(provider);
+                    return DeviceFeatureStore.Create(provider, fixedBatch);
                 }
                 catch (OnnxRuntimeException e)
                 {
