@@ -18,17 +18,17 @@ public sealed class ModelOptions
     public int CudaDeviceId { get; set; }
 
     /// <summary>
-    /// How the CUDA provider picks each convolution's cuDNN algorithm: heuristic (default; no timing, cheap for each new
-    /// batch size), exhaustive (ONNX Runtime's own default: every algorithm timed at the first input of each shape) or
-    /// default. Ignored on CPU.
+    /// ONNX Runtime's cudnn_conv_algo_search for the CUDA provider. Under ONNX Runtime 1.31 with cuDNN 9 it picks the cuDNN
+    /// frontend's heuristic mode for each convolution's plan: heuristic (default) = mode A, exhaustive (ONNX Runtime's
+    /// own default) = mode B, default = fallback. Ignored on CPU.
     /// </summary>
     public CudnnConvAlgorithmSearch CudnnConvAlgorithmSearch { get; set; } = CudnnConvAlgorithmSearch.Heuristic;
 
     /// <summary>
-    /// Run every graph once at each batch size the service can run (1 to the batcher's largest batch, or to
-    /// Limits:MaxBatchImages without the batcher) when a bundle loads, before the model is ready, so that no request pays
-    /// a shape's first run. Unset: on under CUDA, off on CPU (where a first run
-    /// costs little).
+    /// Run every graph once when a bundle loads, before the model is ready, at the fixed batch (see FixedBatchSize) or,
+    /// without one, at each batch size the service can run (1 to the batcher's largest batch, or to
+    /// Limits:MaxBatchImages without the batcher), so that no request pays a shape's first run. Unset: on under CUDA,
+    /// off on CPU (where a first run costs little).
     /// </summary>
     public bool? WarmUpOnLoad { get; set; }
 

@@ -11,17 +11,17 @@ public enum ExecutionProviderPreference
 }
 
 /// <summary>
-/// How the CUDA provider picks each convolution's cuDNN algorithm (ONNX Runtime's <c>cudnn_conv_algo_search</c>).
-/// The search is made once per convolution and input shape, and the batcher feeds every graph batches of every size
-/// from 1 to its largest, so an exhaustive search is paid dozens of times per graph while the service is live.
+/// ONNX Runtime's <c>cudnn_conv_algo_search</c> for the CUDA provider. Under ONNX Runtime 1.31 with cuDNN 9 it chooses
+/// the heuristic mode of the cuDNN frontend plan each convolution builds (again at every change of input shape, which is
+/// what <see cref="EarlyExitEngine.FixedBatch"/> avoids); it runs no timing search there.
 /// </summary>
 public enum CudnnConvAlgorithmSearch
 {
-    /// <summary>cuDNN's heuristics pick the algorithm without running any: cheap for every new shape.</summary>
+    /// <summary>Frontend heuristic mode A: the cheaper plan build.</summary>
     Heuristic,
-    /// <summary>Time every algorithm on the first input of each shape (ONNX Runtime's default): the fastest kernels, the dearest new shapes.</summary>
+    /// <summary>Frontend heuristic mode B (ONNX Runtime's default setting).</summary>
     Exhaustive,
-    /// <summary>cuDNN's default algorithm, no search.</summary>
+    /// <summary>The frontend's fallback mode (ONNX Runtime warns it may be very slow).</summary>
     Default,
 }
 
