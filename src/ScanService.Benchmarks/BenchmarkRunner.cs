@@ -34,6 +34,7 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         var clock = Stopwatch.StartNew();
         var machine = MachineInfo.Capture();
         var testSet = TestSet.Load(settings.DataFolder, settings.Limit);
+        OnnxSessions.EnsureEnvironment(spinning: settings.IntraOpSpinning);
         var provider = OnnxSessions.ChooseProvider(settings.Provider);
         using var engine = EarlyExitEngine.Create(ModelBundle.Load(settings.BundlePath), provider, settings.FeatureMemory, settings.FixedBatchFor(provider));
         var manifest = engine.Manifest;

@@ -28,6 +28,9 @@ public sealed record BenchmarkSettings
     /// <summary>The in-process engine's fixed batch; null: the larger of the two batch sizes under CUDA, none on CPU.</summary>
     public int? FixedBatch { get; init; }
 
+    /// <summary>ONNX Runtime's pool threads spin (in process and in the service).</summary>
+    public bool IntraOpSpinning { get; init; }
+
     public int FixedBatchFor(ExecutionProviderChoice provider) => FixedBatch ?? (provider.IsCuda ? Math.Max(MaxBatchSize, LargeBatch) : 0);
     public required bool Quick { get; init; }
     public required string Command { get; init; }
@@ -42,6 +45,7 @@ public sealed record BenchmarkSettings
     public IReadOnlyDictionary<string, string> ServiceSettings => new Dictionary<string, string>
     {
         ["Model:BundlePath"] = Path.GetFullPath(BundlePath),
+        ["Model:IntraOpSpinning"] = IntraOpSpinning ? "true" : "false",
         ["Batching:Enabled"] = "true",
         ["Batching:MaxBatchSize"] = $"{MaxBatchSize}",
         ["Batching:MaxDelayMilliseconds"] = $"{MaxDelayMilliseconds}",

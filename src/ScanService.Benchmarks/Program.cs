@@ -27,11 +27,12 @@ var data = new Option<string>("--data") { Description = "folder of the Fashion-M
 var service = new Option<string>("--service") { Description = "the built ScanService.Api.dll to start", DefaultValueFactory = _ => ServiceBuild.DefaultDll(typeof(BenchmarkSettings).Assembly, root) };
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
 var fixedBatch = new Option<int?>("--fixed-batch") { Description = "the one batch size every graph of the in-process engine runs at, smaller batches padded (default: the larger of --max-batch and --large-batch under CUDA, 0 = off on CPU; as the service's Model:FixedBatchSize)" };
+var spinning = new Option<bool>("--intra-op-spinning") { Description = "let ONNX Runtime's pool threads spin between parallel sections, in the in-process engine and the service (Model:IntraOpSpinning; off by default)" };
 var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
-    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory, fixedBatch,
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory, fixedBatch, spinning,
     // scan-bench overload: its own options (the root's are not recursive), in Overload/.
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
@@ -64,6 +65,7 @@ command.SetAction(async (r, _) =>
         Provider = r.GetValue(provider),
         FeatureMemory = r.GetValue(featureMemory),
         FixedBatch = r.GetValue(fixedBatch),
+        IntraOpSpinning = r.GetValue(spinning),
         Quick = isQuick,
         Command = "scan-bench " + string.Join(' ', args),
     };

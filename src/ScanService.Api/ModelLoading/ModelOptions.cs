@@ -52,6 +52,15 @@ public sealed class ModelOptions
     /// <summary>Threads of the shared ONNX Runtime pool; 0 for one per core.</summary>
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Let the shared ONNX Runtime pool's threads spin between parallel sections instead of sleeping (ONNX Runtime's own
+    /// default). Off by default: on the 2-core benchmark machine spinning raised the engine's throughput in process (the
+    /// monolithic graph at batch 1 by 22-73 %), but the service, which shares the cores with the web server, got a longer
+    /// tail at one client (full-depth p99 5-7 ms against 2-4) and mixed throughput at 16 (docs/BENCHMARKS.md). For
+    /// machines whose cores the engine has to itself. Read once, at the first load.
+    /// </summary>
+    public bool IntraOpSpinning { get; set; }
+
     /// <summary>Images whose header declares more pixels than this are refused before decoding.</summary>
     [Range(1, long.MaxValue)]
     public long MaxImagePixels { get; set; } = 40_000_000;

@@ -84,7 +84,7 @@ public sealed class ModelSlot(
             LoadedModel model;
             try
             {
-                OnnxSessions.EnsureEnvironment(_options.IntraOpThreads);
+                OnnxSessions.EnsureEnvironment(_options.IntraOpThreads, _options.IntraOpSpinning);
                 if (Provider is null)
                 {
                     Provider = OnnxSessions.ChooseProvider(_options.ExecutionProvider, _options.CudaDeviceId, _options.CudnnConvAlgorithmSearch);

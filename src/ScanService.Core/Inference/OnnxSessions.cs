@@ -4,8 +4,10 @@ namespace ScanService.Core.Inference;
 
 /// <summary>
 /// Creates ONNX Runtime sessions suited to a chain of small graphs. All sessions of the process share one
-/// global intra-op thread pool without spinning: with a pool per session, each spinning pool fights the
-/// next session's for the cores and a 9-graph chain runs several times slower than one graph.
+/// global intra-op thread pool: with a pool per session, each spinning pool fights the next session's for the cores
+/// and a 9-graph chain runs several times slower than one graph. The shared pool does not spin by default (its threads
+/// sleep between parallel sections and leave the cores to the web server); spinning is an option for machines whose
+/// cores the engine has to itself (docs/BENCHMARKS.md, "Spinning intra-op threads").
 /// </summary>
 public static class OnnxSessions
 {
@@ -15,8 +17,11 @@ public static class OnnxSessions
     private static readonly Lock Gate = new();
     private static bool _initialised;
 
-    /// <summary>Sets up the process-wide ORT environment once; later calls are no-ops.</summary>
-    public static void EnsureEnvironment(int intraOpThreads = 0)
+    /// <summary>
+    /// Sets up the process-wide ORT environment once, with <paramref name="intraOpThreads"/> pool threads (0: one per
+    /// core) that spin between parallel sections when <paramref name="spinning"/>; later calls are no-ops.
+    /// </summary>
+    public static void EnsureEnvironment(int intraOpThreads = 0, bool spinning = false)
     {
         lock (Gate)
         {
@@ -25,7 +30,7 @@ public static class OnnxSessions
             {
                 GlobalIntraOpNumThreads = intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount,
                 GlobalInterOpNumThreads = 1,
-                GlobalSpinControl = false,
+                GlobalSpinControl = spinning,
             };
             var options = new EnvironmentCreationOptions
             {
