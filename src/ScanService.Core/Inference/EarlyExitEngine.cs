@@ -189,9 +189,8 @@ public sealed class EarlyExitEngine : IDisposable
         var part = FixedBatch == 0 ? count : FixedBatch;
         var padded = FixedBatch == 0 ? null : new float[FixedBatch * SampleSize];
         var paddedLogits = FixedBatch == 0 ? logits : new float[FixedBatch * ClassCount];
-        for (var start = 0; start < count; start += part)
+        foreach (var (start, rows) in StageRunner.Parts(count, FixedBatch))
         {
-            var rows = Math.Min(part, count - start);
             var pixels = new Memory<float>(input, start * SampleSize, rows * SampleSize);
             if (padded is not null)
             {

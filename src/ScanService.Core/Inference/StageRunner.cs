@@ -109,10 +109,15 @@ internal sealed class StageRunner : IDisposable
         Execute(_sessions.Stages[stage], binding, runOptions, count);
     }
 
-    /// <summary>The parts a batch of <paramref name="count"/> rows runs in: (first row, rows) of at most one fixed batch each, or the whole batch.</summary>
-    private IEnumerable<(int Start, int Rows)> Parts(int count)
+    private IEnumerable<(int Start, int Rows)> Parts(int count) => Parts(count, FixedBatch);
+
+    /// <summary>
+    /// The parts a batch of <paramref name="count"/> rows runs in: (first row, rows) of at most one
+    /// <paramref name="fixedBatch"/> each, or the whole batch when it is 0.
+    /// </summary>
+    internal static IEnumerable<(int Start, int Rows)> Parts(int count, int fixedBatch)
     {
-        var part = FixedBatch == 0 ? Math.Max(count, 1) : FixedBatch;
+        var part = fixedBatch == 0 ? Math.Max(count, 1) : fixedBatch;
         for (var start = 0; start < count; start += part) yield return (start, Math.Min(part, count - start));
     }
 
