@@ -49,6 +49,17 @@ public sealed class ModelOptions
     /// </summary>
     public FeatureMemory FeatureMemory { get; set; } = FeatureMemory.Auto;
 
+    /// <summary>
+    /// On the CPU provider, runs of at most this many rows stay on the calling thread, in a second session of each graph,
+    /// instead of waking the shared pool's threads: for a small run the wake-ups cost more than the parallelism saves,
+    /// and early exit is made of small runs (on the 2-core benchmark machine `balanced` at batch 1 went from 2.09x to
+    /// 2.16-2.23x the monolithic graph; docs/BENCHMARKS.md). Unset: each graph's own limit, measured while the bundle
+    /// loads (about half a second for the default model) by timing both sessions at 1, 2, 4 ... 64 rows. 0: off (one
+    /// session per graph). Ignored under CUDA. Answers are the same either way.
+    /// </summary>
+    [Range(0, 4096)]
+    public int? InlineMaxRows { get; set; }
+
     /// <summary>Threads of the shared ONNX Runtime pool; 0 for one per core.</summary>
     public int IntraOpThreads { get; set; }
 

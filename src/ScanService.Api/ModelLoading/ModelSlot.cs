@@ -92,15 +92,16 @@ public sealed class ModelSlot(
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
-                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory, FixedBatch);
+                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory, FixedBatch, _options.InlineMaxRows);
                 if (_options.CalibrateOnLoad) engine = Calibrate(bundle, engine);
                 if (_options.WarmUpOnLoad ?? Provider.IsCuda) WarmUp(engine);
                 var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
                 model = new LoadedModel(engine, new ImagePreprocessor(bundle.Manifest.Input, new ImageDecoder(_options.MaxImagePixels)), bundle.Directory, batcher);
-                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), {Batches}, operating points {Points}, default {Default}",
+                logger.LogInformation("Model {Name} {Version} loaded from {Path} in {Elapsed:F0} ms: {Exits} exits, features in {FeatureMemory} memory ({FeatureMemoryReason}), {Batches}, {InlineRuns}, operating points {Points}, default {Default}",
                     model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                     engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason,
-                    engine.FixedBatch == 0 ? "graphs run at each batch's size" : $"every graph at a fixed batch of {engine.FixedBatch}", string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+                    engine.FixedBatch == 0 ? "graphs run at each batch's size" : $"every graph at a fixed batch of {engine.FixedBatch}",
+                    DescribeInlineRuns(engine), string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
                 if (batcher is not null)
                     logger.LogInformation("Dynamic batching for {Model} {Version}: batches of up to {MaxBatchSize}, at most {MaxDelay} ms of waiting, {Capacity} samples queued at most",
                         model.Name, model.Version, _batching.MaxBatchSize, _batching.MaxDelayMilliseconds, _batching.QueueCapacity);
@@ -125,6 +126,12 @@ public sealed class ModelSlot(
             return new ReloadResult(true, model.Name, model.Version, null);
         }
     }
+
+    private string DescribeInlineRuns(EarlyExitEngine engine) =>
+        engine.InlineMaxRows.All(g => g.Value == 0)
+            ? "every run on the shared pool"
+            : $"runs on the calling thread up to (rows{(_options.InlineMaxRows is null ? ", measured" : "")}) "
+              + string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}"));
 
     // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
     private int LargestBatch => _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;
@@ -174,7 +181,7 @@ public sealed class ModelSlot(
         // The engine that measured is not the one that serves: the served one reads the calibrated manifest.
         using (engine)
             calibrated = Calibrator.Calibrate(bundle.Manifest, engine, records, batch, TimeSpan.FromSeconds(_options.CalibrationSeconds), machine);
-        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory, FixedBatch);
+        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory, FixedBatch, _options.InlineMaxRows);
         var record = calibrated.Calibration!;
         logger.LogInformation("Calibrated {Name} {Version} on {Provider} at batch {Batch} in {Elapsed:F0} ms: {Points}",
             bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, record.ExecutionProvider, record.BatchSize,

@@ -43,7 +43,9 @@ public static class ModelApi
             DefaultOperatingPoint = manifest.DefaultOperatingPoint,
             ParetoFront = manifest.ParetoFront.Select(Summary).ToList(),
             Degradation = Summary(degradation),
-            ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString(), model.Engine.FixedBatch == 0 ? null : model.Engine.FixedBatch),
+            ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString(),
+                model.Engine.FixedBatch == 0 ? null : model.Engine.FixedBatch,
+                model.Engine.InlineMaxRows.All(g => g.Value == 0) ? null : model.Engine.InlineMaxRows.ToDictionary()),
         });
     }
 

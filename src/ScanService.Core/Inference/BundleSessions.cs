@@ -4,15 +4,19 @@ using ScanService.Core.Bundle;
 namespace ScanService.Core.Inference;
 
 /// <summary>
-/// One ONNX Runtime session per graph of a bundle, each checked on opening against what the manifest says its input
-/// and output are, so that graphs that do not chain are refused at load and not at the first request. The monolithic
-/// graph (the benchmark's baseline) opens on first use.
+/// The sessions of every graph of a bundle (<see cref="GraphSession"/>: pooled, and inline for small runs where that is
+/// faster), each checked on opening against what the manifest says its input and output are, so that graphs that do
+/// not chain are refused at load and not at the first request. The monolithic graph (the benchmark's baseline) opens
+/// on first use.
 /// </summary>
 internal sealed class BundleSessions : IDisposable
 {
-    private readonly Lazy<InferenceSession> _monolithic;
+    /// <summary>The largest run whose inline and pooled times are compared when the limit is measured.</summary>
+    internal const int LargestMeasuredRun = 64;
 
-    private BundleSessions(InferenceSession[] stages, InferenceSession?[] attention, InferenceSession[] classifiers, Lazy<InferenceSession> monolithic)
+    private readonly Lazy<GraphSession> _monolithic;
+
+    private BundleSessions(GraphSession[] stages, GraphSession?[] attention, GraphSession[] classifiers, Lazy<GraphSession> monolithic)
     {
         Stages = stages;
         Attention = attention;
@@ -20,18 +24,28 @@ internal sealed class BundleSessions : IDisposable
         _monolithic = monolithic;
     }
 
-    public IReadOnlyList<InferenceSession> Stages { get; }
+    public IReadOnlyList<GraphSession> Stages { get; }
     /// <summary>Per exit; null where the exit has no attention module.</summary>
-    public IReadOnlyList<InferenceSession?> Attention { get; }
-    public IReadOnlyList<InferenceSession> Classifiers { get; }
-    public InferenceSession Monolithic => _monolithic.Value;
+    public IReadOnlyList<GraphSession?> Attention { get; }
+    public IReadOnlyList<GraphSession> Classifiers { get; }
+    public GraphSession Monolithic => _monolithic.Value;
 
-    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider)
+    /// <summary>Every graph of the chain, in running order (stage, then its exit's attention and classifier).</summary>
+    public IEnumerable<GraphSession> Chain =>
+        Stages.SelectMany((stage, k) => new[] { stage, Attention[k], Classifiers[k] }).OfType<GraphSession>();
+
+    /// <summary>
+    /// Opens every graph. <paramref name="inlineMaxRows"/>: runs of at most that many rows stay on the calling thread
+    /// (CPU provider only; 0 = never); null measures each graph's own limit on this machine while it opens.
+    /// </summary>
+    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider, int? inlineMaxRows = 0)
     {
-        var opened = new List<InferenceSession>();
-        InferenceSession Tracked(GraphSpec graph)
+        ArgumentOutOfRangeException.ThrowIfNegative(inlineMaxRows ?? 0, nameof(inlineMaxRows));
+        if (provider.IsCuda) inlineMaxRows = 0;
+        var opened = new List<GraphSession>();
+        GraphSession Tracked(GraphSpec graph)
         {
-            var session = OpenChecked(bundle, graph, provider);
+            var session = OpenChecked(bundle, graph, provider, inlineMaxRows);
             opened.Add(session);
             return session;
         }
@@ -42,7 +56,7 @@ internal sealed class BundleSessions : IDisposable
             var attention = m.Exits.Select(e => e.Attention is null ? null : Tracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => Tracked(e.Classifier)).ToArray();
             return new BundleSessions(stages, attention, classifiers,
-                new Lazy<InferenceSession>(() => OpenChecked(bundle, m.Monolithic, provider), LazyThreadSafetyMode.ExecutionAndPublication));
+                new Lazy<GraphSession>(() => OpenChecked(bundle, m.Monolithic, provider, inlineMaxRows), LazyThreadSafetyMode.ExecutionAndPublication));
         }
         catch
         {
@@ -51,12 +65,36 @@ internal sealed class BundleSessions : IDisposable
         }
     }
 
-    private static InferenceSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider)
+    private static GraphSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider, int? inlineMaxRows)
+    {
+        var pooled = OpenChecked(graph, () => OnnxSessions.CreateSession(bundle.PathOf(graph), provider));
+        if (inlineMaxRows == 0) return new GraphSession(graph.File, pooled, null, 0);
+        InferenceSession? inline = null;
+        try
+        {
+            inline = OpenChecked(graph, () => OnnxSessions.CreateInlineSession(bundle.PathOf(graph)));
+            var rows = inlineMaxRows ?? GraphSession.MeasureInlineMaxRows(pooled, inline, LargestMeasuredRun);
+            if (rows == 0)
+            {
+                inline.Dispose();
+                inline = null;
+            }
+            return new GraphSession(graph.File, pooled, inline, rows);
+        }
+        catch
+        {
+            inline?.Dispose();
+            pooled.Dispose();
+            throw;
+        }
+    }
+
+    private static InferenceSession OpenChecked(GraphSpec graph, Func<InferenceSession> open)
     {
         InferenceSession session;
         try
         {
-            session = OnnxSessions.CreateSession(bundle.PathOf(graph), provider);
+            session = open();
         }
         catch (OnnxRuntimeException e)
         {

@@ -34,6 +34,13 @@ public sealed class EarlyExitEngine : IDisposable
     /// </summary>
     public int FixedBatch => Stages.FixedBatch;
 
+    /// <summary>
+    /// Per graph of the chain (its file, in running order), the largest run that stays on the calling thread instead of
+    /// waking the shared intra-op pool; 0 where every run uses the pool (always under CUDA). See <see cref="Create"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, int>> InlineMaxRows =>
+        _sessions.Chain.Select(g => KeyValuePair.Create(g.File, g.InlineMaxRows)).ToArray();
+
     /// <summary>The stage-level steps, for the dynamic batcher, which composes them across requests.</summary>
     internal StageRunner Stages { get; }
 
@@ -50,12 +57,15 @@ public sealed class EarlyExitEngine : IDisposable
     /// Opens one session per graph and checks each graph's declared input and output against the manifest.
     /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
     /// keeps them on the device under CUDA and in pooled host arrays under CPU. <paramref name="fixedBatch"/>, when not
-    /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>).
+    /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>). On the CPU provider, runs of at most
+    /// <paramref name="inlineMaxRows"/> rows stay on the calling thread, in a second session of each graph (0: none;
+    /// null: each graph's own limit, measured here while it opens, about a tenth of a second for this project's
+    /// model), because the shared pool's wake-ups cost more than they save on small runs (<see cref="InlineMaxRows"/>).
     /// </summary>
-    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0)
+    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0, int? inlineMaxRows = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fixedBatch);
-        var sessions = BundleSessions.Open(bundle, provider);
+        var sessions = BundleSessions.Open(bundle, provider, inlineMaxRows);
         try
         {
             var deviceStore = FeatureStore.ChooseDevice(bundle.Manifest, provider, featureMemory, fixedBatch, out var reason);
@@ -199,7 +209,7 @@ public sealed class EarlyExitEngine : IDisposable
             }
             using (var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels, [part, .. Stages.InputRowShape]))
             using (var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, paddedLogits.AsMemory(0, part * ClassCount), StageRunner.WithBatch(graph.Output.Shape, part)))
-                _sessions.Monolithic.Run(runOptions, [graph.Input.Name], [value], [graph.Output.Name], [output]);
+                _sessions.Monolithic.For(part).Run(runOptions, [graph.Input.Name], [value], [graph.Output.Name], [output]);
             if (padded is not null) paddedLogits.AsSpan(0, rows * ClassCount).CopyTo(logits.AsSpan(start * ClassCount));
         }
         for (var i = 0; i < count; i++)

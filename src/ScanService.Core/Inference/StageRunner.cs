@@ -103,10 +103,12 @@ internal sealed class StageRunner : IDisposable
         var graph = _manifest.Stages[stage].Graph;
         using var inputValue = input.View(first, count);
         using var outputValue = output.View(outputFirst, count);
-        using var binding = _sessions.Stages[stage].CreateIoBinding();
+        var stageGraph = _sessions.Stages[stage];
+        var session = stageGraph.For(count);
+        using var binding = session.CreateIoBinding();
         binding.BindInput(graph.Input.Name, inputValue);
         binding.BindOutput(graph.Output.Name, outputValue);
-        Execute(_sessions.Stages[stage], binding, runOptions, count);
+        Execute(session, binding, runOptions, count, stageGraph.RunsInline(count));
     }
 
     private IEnumerable<(int Start, int Rows)> Parts(int count) => Parts(count, FixedBatch);
@@ -178,24 +180,26 @@ internal sealed class StageRunner : IDisposable
     private void RunExitHeadPart(int exit, FeatureBlock features, int first, int count, Memory<float> logits, RunOptions runOptions)
     {
         var spec = _manifest.Exits[exit];
-        var classifierSession = _sessions.Classifiers[exit];
+        var classifierGraph = _sessions.Classifiers[exit];
+        var classifierSession = classifierGraph.For(count);
         using var featureValue = features.View(first, count);
         using var logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logits, WithBatch(spec.Classifier.Output.Shape, count));
         using var classifier = classifierSession.CreateIoBinding();
         classifier.BindOutput(spec.Classifier.Output.Name, logitsValue);
-        if (_sessions.Attention[exit] is not { } attention)
+        if (_sessions.Attention[exit] is not { } attentionGraph)
         {
             classifier.BindInput(spec.Classifier.Input.Name, featureValue);
-            Execute(classifierSession, classifier, runOptions, count);
+            Execute(classifierSession, classifier, runOptions, count, classifierGraph.RunsInline(count));
             return;
         }
+        var attention = attentionGraph.For(count);
         using var attentionBinding = attention.CreateIoBinding();
         attentionBinding.BindInput(spec.Attention!.Input.Name, featureValue);
         attentionBinding.BindOutputToDevice(spec.Attention.Output.Name, _store.OutputLocation);
-        Execute(attention, attentionBinding, runOptions, count);
+        Execute(attention, attentionBinding, runOptions, count, attentionGraph.RunsInline(count));
         using var attended = attentionBinding.GetOutputValues();
         classifier.BindInput(spec.Classifier.Input.Name, attended[0]);
-        Execute(classifierSession, classifier, runOptions, count);
+        Execute(classifierSession, classifier, runOptions, count, classifierGraph.RunsInline(count));
     }
 
     /// <summary>A block of the store holding the rows of <paramref name="features"/> (stage <paramref name="stage"/>'s output) at <paramref name="survivors"/>.</summary>
@@ -220,14 +224,17 @@ internal sealed class StageRunner : IDisposable
     /// was written by an earlier run, which waited for its stream before returning, a host input is copied when it is
     /// bound, and this run waits for its own stream before it returns.
     /// </summary>
-    private void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions, int rows)
+    private void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions, int rows, bool inline)
     {
         session.RunWithBinding(runOptions, binding);
-        GraphRan?.Invoke(rows);
+        GraphRan?.Invoke(rows, inline);
     }
 
-    /// <summary>Rows every stage, attention or classifier graph was bound to, run by run: for tests of the fixed batch.</summary>
-    internal event Action<int>? GraphRan;
+    /// <summary>
+    /// Rows every stage, attention or classifier graph was bound to, and whether it ran on the calling thread, run by
+    /// run: for tests of the fixed batch and of inline runs.
+    /// </summary>
+    internal event Action<int, bool>? GraphRan;
 
     internal static long[] WithBatch(IReadOnlyList<long> shape, int count)
     {

@@ -13,12 +13,41 @@ public sealed class FeatureMemoryTests : IDisposable
     // What CUDA runs by default: device memory and one fixed batch (here smaller than the batcher's, so batches also run in parts).
     private readonly ScanApiFactory _fixed = new ScanApiFactory().With("Model:FeatureMemory", "Device").With("Model:FixedBatchSize", "3");
 
+    // Every run on the shared pool, and the default (limits measured at load) the test factory replaces with 4 rows.
+    private readonly ScanApiFactory _pooled = new ScanApiFactory().With("Model:InlineMaxRows", "0");
+    private readonly ScanApiFactory _measured = new ScanApiFactory().With("Model:InlineMaxRows", null);
+
     public void Dispose()
     {
         _host.Dispose();
         _device.Dispose();
         _fixed.Dispose();
+        _pooled.Dispose();
+        _measured.Dispose();
     }
+
+    [Fact]
+    public async Task Inline_run_limits_are_reported_per_graph_and_give_the_pooled_answers_for_every_option()
+    {
+        using var pooled = _pooled.CreateClient();
+        using var host = _host.CreateClient();
+        using var measured = _measured.CreateClient();
+        var none = (await OkJsonAsync<JsonElement>(await pooled.GetAsync("/v1/model"))).GetProperty("executionProvider");
+        Assert.True(!none.TryGetProperty("inlineMaxRows", out var absent) || absent.ValueKind == JsonValueKind.Null);
+        var fixedLimits = InlineLimits(await OkJsonAsync<JsonElement>(await host.GetAsync("/v1/model")));
+        var measuredLimits = InlineLimits(await OkJsonAsync<JsonElement>(await measured.GetAsync("/v1/model")));
+        // One entry per stage, attention module and classifier of the committed bundle (4 + 3 + 4).
+        Assert.Equal(11, fixedLimits.Count);
+        Assert.All(fixedLimits.Values, rows => Assert.Equal(4, rows));
+        Assert.Equal(fixedLimits.Keys.Order(), measuredLimits.Keys.Order());
+        Assert.All(measuredLimits.Values, rows => Assert.Contains(rows, new[] { 0, 1, 2, 4, 8, 16, 32, 64 }));
+
+        await AssertSameAnswers(pooled, host);
+        await AssertSameAnswers(pooled, measured);
+    }
+
+    private static Dictionary<string, int> InlineLimits(JsonElement model) =>
+        model.GetProperty("executionProvider").GetProperty("inlineMaxRows").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
 
     [Fact]
     public Task Device_feature_memory_is_reported_and_gives_the_default_answers_for_every_option() => AssertSameAnswers(_device, expectedFixedBatch: null);
@@ -35,7 +64,11 @@ public sealed class FeatureMemoryTests : IDisposable
         var provider = model.GetProperty("executionProvider");
         Assert.Equal(nameof(FeatureMemory.Device), provider.GetProperty("featureMemory").GetString());
         Assert.Equal(expectedFixedBatch, provider.TryGetProperty("fixedBatchSize", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt32() : null);
+        await AssertSameAnswers(host, device);
+    }
 
+    private static async Task AssertSameAnswers(HttpClient host, HttpClient device)
+    {
         foreach (var query in new[] { "", "?operatingPoint=fast", "?operatingPoint=accurate", "?ensemble=true", "?fullDepth=true", "?maxExit=2" })
         {
             // Concurrent requests, so that the batcher regroups survivors of several batches.
