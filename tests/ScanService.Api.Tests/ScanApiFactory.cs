@@ -15,9 +15,6 @@ public class ScanApiFactory : WebApplicationFactory<Program>
     {
         ["Model:BundlePath"] = RepositoryPaths.DefaultBundle,
         ["Model:ExecutionProvider"] = "Cpu",
-        // A fixed limit rather than the default measurement: every test service runs its small runs inline, the same
-        // way on every machine, and starts without timing its graphs (InlineRunsTests cover the measured default).
-        ["Model:InlineMaxRows"] = "4",
     };
 
     private readonly List<Action<IServiceCollection>> _services = [];

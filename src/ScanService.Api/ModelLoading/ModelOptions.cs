@@ -51,14 +51,15 @@ public sealed class ModelOptions
 
     /// <summary>
     /// On the CPU provider, runs of at most this many rows stay on the calling thread, in a second session of each graph,
-    /// instead of waking the shared pool's threads: for a small run the wake-ups cost more than the parallelism saves,
-    /// and early exit is made of small runs (on the 2-core benchmark machine `balanced` at batch 1 went from 2.09x to
-    /// 2.16-2.23x the monolithic graph; docs/BENCHMARKS.md). Unset: each graph's own limit, measured while the bundle
-    /// loads (about half a second for the default model) by timing both sessions at 1, 2, 4 ... 64 rows. 0: off (one
-    /// session per graph). Ignored under CUDA. Answers are the same either way.
+    /// instead of waking the shared pool's sleeping threads: for a small run the wake-ups cost more than the parallelism
+    /// saves, and early exit is made of small runs (one image per request unbatched; the few survivors past exit 1 under
+    /// the batcher). Default 1: on the 2-core benchmark machine every graph ran one image faster inline, `balanced` at
+    /// batch 1 rose from 2.09x to 2.16-2.23x the monolithic graph and the monolithic graph itself by 10 %; the heads
+    /// stay faster inline up to 2-8 images but the stages only at one (docs/BENCHMARKS.md). 0: off, one session per
+    /// graph. Ignored under CUDA. Answers are the same either way.
     /// </summary>
     [Range(0, 4096)]
-    public int? InlineMaxRows { get; set; }
+    public int InlineMaxRows { get; set; } = EarlyExitEngine.DefaultInlineMaxRows;
 
     /// <summary>Threads of the shared ONNX Runtime pool; 0 for one per core.</summary>
     public int IntraOpThreads { get; set; }

@@ -127,11 +127,8 @@ public sealed class ModelSlot(
         }
     }
 
-    private string DescribeInlineRuns(EarlyExitEngine engine) =>
-        engine.InlineMaxRows.All(g => g.Value == 0)
-            ? "every run on the shared pool"
-            : $"runs on the calling thread up to (rows{(_options.InlineMaxRows is null ? ", measured" : "")}) "
-              + string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}"));
+    private static string DescribeInlineRuns(EarlyExitEngine engine) =>
+        engine.InlineMaxRows == 0 ? "every run on the shared pool" : $"runs of up to {engine.InlineMaxRows} rows on the calling thread";
 
     // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
     private int LargestBatch => _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;

@@ -45,7 +45,7 @@ public static class ModelApi
             Degradation = Summary(degradation),
             ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString(),
                 model.Engine.FixedBatch == 0 ? null : model.Engine.FixedBatch,
-                model.Engine.InlineMaxRows.All(g => g.Value == 0) ? null : model.Engine.InlineMaxRows.ToDictionary()),
+                model.Engine.InlineMaxRows == 0 ? null : model.Engine.InlineMaxRows),
         });
     }
 

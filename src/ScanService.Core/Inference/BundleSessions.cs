@@ -4,16 +4,12 @@ using ScanService.Core.Bundle;
 namespace ScanService.Core.Inference;
 
 /// <summary>
-/// The sessions of every graph of a bundle (<see cref="GraphSession"/>: pooled, and inline for small runs where that is
-/// faster), each checked on opening against what the manifest says its input and output are, so that graphs that do
-/// not chain are refused at load and not at the first request. The monolithic graph (the benchmark's baseline) opens
+/// The sessions of every graph of a bundle (<see cref="GraphSession"/>: pooled, and on CPU inline for small runs), each
+/// checked on opening against what the manifest says its input and output are, so that graphs that do not chain are refused at load and not at the first request. The monolithic graph (the benchmark's baseline) opens
 /// on first use.
 /// </summary>
 internal sealed class BundleSessions : IDisposable
 {
-    /// <summary>The largest run whose inline and pooled times are compared when the limit is measured.</summary>
-    internal const int LargestMeasuredRun = 64;
-
     private readonly Lazy<GraphSession> _monolithic;
 
     private BundleSessions(GraphSession[] stages, GraphSession?[] attention, GraphSession[] classifiers, Lazy<GraphSession> monolithic)
@@ -30,17 +26,16 @@ internal sealed class BundleSessions : IDisposable
     public IReadOnlyList<GraphSession> Classifiers { get; }
     public GraphSession Monolithic => _monolithic.Value;
 
-    /// <summary>Every graph of the chain, in running order (stage, then its exit's attention and classifier).</summary>
-    public IEnumerable<GraphSession> Chain =>
-        Stages.SelectMany((stage, k) => new[] { stage, Attention[k], Classifiers[k] }).OfType<GraphSession>();
+    /// <summary>Runs of at most this many rows stay on the calling thread; 0 when none do (always under CUDA).</summary>
+    public int InlineMaxRows { get; private init; }
 
     /// <summary>
     /// Opens every graph. <paramref name="inlineMaxRows"/>: runs of at most that many rows stay on the calling thread
-    /// (CPU provider only; 0 = never); null measures each graph's own limit on this machine while it opens.
+    /// (CPU provider only; 0 = never).
     /// </summary>
-    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider, int? inlineMaxRows = 0)
+    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider, int inlineMaxRows)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(inlineMaxRows ?? 0, nameof(inlineMaxRows));
+        ArgumentOutOfRangeException.ThrowIfNegative(inlineMaxRows);
         if (provider.IsCuda) inlineMaxRows = 0;
         var opened = new List<GraphSession>();
         GraphSession Tracked(GraphSpec graph)
@@ -56,7 +51,10 @@ internal sealed class BundleSessions : IDisposable
             var attention = m.Exits.Select(e => e.Attention is null ? null : Tracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => Tracked(e.Classifier)).ToArray();
             return new BundleSessions(stages, attention, classifiers,
-                new Lazy<GraphSession>(() => OpenChecked(bundle, m.Monolithic, provider, inlineMaxRows), LazyThreadSafetyMode.ExecutionAndPublication));
+                new Lazy<GraphSession>(() => OpenChecked(bundle, m.Monolithic, provider, inlineMaxRows), LazyThreadSafetyMode.ExecutionAndPublication))
+            {
+                InlineMaxRows = inlineMaxRows,
+            };
         }
         catch
         {
@@ -65,25 +63,17 @@ internal sealed class BundleSessions : IDisposable
         }
     }
 
-    private static GraphSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider, int? inlineMaxRows)
+    private static GraphSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider, int inlineMaxRows)
     {
         var pooled = OpenChecked(graph, () => OnnxSessions.CreateSession(bundle.PathOf(graph), provider));
         if (inlineMaxRows == 0) return new GraphSession(graph.File, pooled, null, 0);
-        InferenceSession? inline = null;
         try
         {
-            inline = OpenChecked(graph, () => OnnxSessions.CreateInlineSession(bundle.PathOf(graph)));
-            var rows = inlineMaxRows ?? GraphSession.MeasureInlineMaxRows(pooled, inline, LargestMeasuredRun);
-            if (rows == 0)
-            {
-                inline.Dispose();
-                inline = null;
-            }
-            return new GraphSession(graph.File, pooled, inline, rows);
+            var inline = OpenChecked(graph, () => OnnxSessions.CreateInlineSession(bundle.PathOf(graph)));
+            return new GraphSession(graph.File, pooled, inline, inlineMaxRows);
         }
         catch
         {
-            inline?.Dispose();
             pooled.Dispose();
             throw;
         }

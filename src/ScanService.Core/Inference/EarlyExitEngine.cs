@@ -35,11 +35,13 @@ public sealed class EarlyExitEngine : IDisposable
     public int FixedBatch => Stages.FixedBatch;
 
     /// <summary>
-    /// Per graph of the chain (its file, in running order), the largest run that stays on the calling thread instead of
-    /// waking the shared intra-op pool; 0 where every run uses the pool (always under CUDA). See <see cref="Create"/>.
+    /// Runs of at most this many rows stay on the calling thread, in each graph's second session, instead of waking the
+    /// shared intra-op pool; 0 when every run uses the pool (always under CUDA). See <see cref="Create"/>.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, int>> InlineMaxRows =>
-        _sessions.Chain.Select(g => KeyValuePair.Create(g.File, g.InlineMaxRows)).ToArray();
+    public int InlineMaxRows => _sessions.InlineMaxRows;
+
+    /// <summary>The default of <see cref="Create"/>'s <c>inlineMaxRows</c>, and the service's: one-row runs inline.</summary>
+    public const int DefaultInlineMaxRows = 1;
 
     /// <summary>The stage-level steps, for the dynamic batcher, which composes them across requests.</summary>
     internal StageRunner Stages { get; }
@@ -58,11 +60,11 @@ public sealed class EarlyExitEngine : IDisposable
     /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
     /// keeps them on the device under CUDA and in pooled host arrays under CPU. <paramref name="fixedBatch"/>, when not
     /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>). On the CPU provider, runs of at most
-    /// <paramref name="inlineMaxRows"/> rows stay on the calling thread, in a second session of each graph (0: none;
-    /// null: each graph's own limit, measured here while it opens, about a tenth of a second for this project's
-    /// model), because the shared pool's wake-ups cost more than they save on small runs (<see cref="InlineMaxRows"/>).
+    /// <paramref name="inlineMaxRows"/> rows stay on the calling thread, in a second session of each graph (0: one
+    /// session per graph, every run on the shared pool), because the pool's wake-ups cost more than they save on small
+    /// runs; answers do not depend on it.
     /// </summary>
-    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0, int? inlineMaxRows = 0)
+    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0, int inlineMaxRows = DefaultInlineMaxRows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fixedBatch);
         var sessions = BundleSessions.Open(bundle, provider, inlineMaxRows);

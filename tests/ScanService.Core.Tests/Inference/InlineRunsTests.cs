@@ -8,14 +8,14 @@ namespace ScanService.Core.Tests.Inference;
 /// <summary>
 /// Inline runs (CPU): runs of at most a graph's limit use its second session, which stays on the calling thread, larger
 /// runs the pooled one; every answer is the one the engine gives with every run on the pool, alone, through compaction
-/// and through the batcher. The measured limits are sizes the measurement tries.
+/// and through the batcher.
 /// </summary>
 public sealed class InlineRunsTests : IDisposable
 {
     private const int Samples = 40;
     private const int Limit = 3;
     private static readonly ExecutionProviderChoice Cpu = OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu);
-    private readonly EarlyExitEngine _pooled = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host);
+    private readonly EarlyExitEngine _pooled = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxRows: 0);
     private readonly float[] _input;
 
     public InlineRunsTests() => _input = TestImages.Normalised(_pooled.Manifest.Input, Samples);
@@ -23,11 +23,19 @@ public sealed class InlineRunsTests : IDisposable
     public void Dispose() => _pooled.Dispose();
 
     [Fact]
-    public void With_the_option_off_every_graph_has_one_session_and_reports_no_inline_runs()
+    public void One_row_runs_inline_by_default_and_with_the_option_off_every_run_uses_the_pool()
     {
-        Assert.All(_pooled.InlineMaxRows, g => Assert.Equal(0, g.Value));
-        Assert.Equal(_pooled.Manifest.Stages.Count + _pooled.Manifest.Exits.Count(e => e.Attention is not null) + _pooled.Manifest.Exits.Count,
-            _pooled.InlineMaxRows.Count);
+        Assert.Equal(0, _pooled.InlineMaxRows);
+        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu);
+        Assert.Equal(EarlyExitEngine.DefaultInlineMaxRows, engine.InlineMaxRows);
+        var runs = new ConcurrentBag<(int Rows, bool Inline)>();
+        engine.Stages.GraphRan += (rows, inline) => runs.Add((rows, inline));
+        var ensemble = engine.Resolve(new InferenceOptions { Ensemble = true });
+        engine.Run(_input, 1, ensemble);
+        engine.Run(_input, 2, ensemble);
+        // Four stages, three attention modules and four classifiers at each of the two sizes.
+        Assert.Equal(22, runs.Count);
+        Assert.All(runs, run => Assert.Equal(run.Rows == 1, run.Inline));
     }
 
     [Theory]
@@ -38,7 +46,7 @@ public sealed class InlineRunsTests : IDisposable
         using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, memory, inlineMaxRows: Limit);
         var runs = new ConcurrentBag<(int Rows, bool Inline)>();
         engine.Stages.GraphRan += (rows, inline) => runs.Add((rows, inline));
-        Assert.All(engine.InlineMaxRows, g => Assert.Equal(Limit, g.Value));
+        Assert.Equal(Limit, engine.InlineMaxRows);
         var plans = new[]
         {
             MedianThresholds(_pooled, _input, Samples),
@@ -88,22 +96,6 @@ public sealed class InlineRunsTests : IDisposable
             for (var r = 0; r < work.Length; r++) AssertSame(_pooled.Run(Row(work[r].Image), 1, work[r].Plan)[0], answers[r][0]);
         }
         Assert.Contains(true, runs);
-    }
-
-    [Fact]
-    public void Measured_limits_are_sizes_the_measurement_tries_and_answers_do_not_change()
-    {
-        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxRows: null);
-        int[] tried = [0, 1, 2, 4, 8, 16, 32, 64];
-        Assert.All(engine.InlineMaxRows, g => Assert.Contains(g.Value, tried));
-        var plan = MedianThresholds(_pooled, _input, Samples);
-        foreach (var count in new[] { 1, 2, Samples })
-        {
-            var pixels = _input.AsSpan(0, count * engine.SampleSize).ToArray();
-            var expected = _pooled.Run(pixels, count, plan);
-            var actual = engine.Run(pixels, count, plan);
-            for (var i = 0; i < count; i++) AssertSame(expected[i], actual[i]);
-        }
     }
 
     [Fact]
