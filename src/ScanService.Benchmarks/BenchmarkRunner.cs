@@ -36,11 +36,11 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         var testSet = TestSet.Load(settings.DataFolder, settings.Limit);
         OnnxSessions.EnsureEnvironment(spinning: settings.IntraOpSpinning);
         var provider = OnnxSessions.ChooseProvider(settings.Provider);
-        using var engine = EarlyExitEngine.Create(ModelBundle.Load(settings.BundlePath), provider, settings.FeatureMemory, settings.FixedBatchFor(provider), settings.InlineMaxRows);
+        using var engine = EarlyExitEngine.Create(ModelBundle.Load(settings.BundlePath), provider, settings.FeatureMemory, settings.FixedBatchFor(provider), settings.InlineMaxMultiplyAdds);
         var manifest = engine.Manifest;
         var pixels = testSet.Normalised(manifest.Input);
         List<ServingMode> modes = [ServingMode.Monolithic, ServingMode.ChainedFullDepth, .. manifest.OperatingPoints.Select(p => ServingMode.EarlyExit(p.Name))];
-        Console.WriteLine($"{manifest.Model.Name} {manifest.Model.Version} on {engine.Provider.Name}, features in {engine.FeatureMemory} memory{(engine.FixedBatch > 0 ? $", every graph at a fixed batch of {engine.FixedBatch}" : "")}{(engine.InlineMaxRows > 0 ? $", runs of up to {engine.InlineMaxRows} rows inline" : ", every run on the pool")}; {testSet.Count} test images; {machine.Cores} cores, load average {machine.LoadAverageAtStart}"
+        Console.WriteLine($"{manifest.Model.Name} {manifest.Model.Version} on {engine.Provider.Name}, features in {engine.FeatureMemory} memory{(engine.FixedBatch > 0 ? $", every graph at a fixed batch of {engine.FixedBatch}" : "")}{(engine.InlineMaxMultiplyAdds > 0 ? $", inline runs up to {engine.InlineMaxMultiplyAdds / 1e6:F1} M multiply-adds (rows: {string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}"))})" : ", every run on the pool")}; {testSet.Count} test images; {machine.Cores} cores, load average {machine.LoadAverageAtStart}"
             + (machine.BackgroundTraining.Count > 0 ? $"; {machine.BackgroundTraining.Count} training run(s) in the background" : ""));
 
         Console.WriteLine("Reference pass: every mode through the engine at batch 256 (accuracy, cost, the answers every front end must give)");

@@ -28,8 +28,8 @@ public sealed record BenchmarkSettings
     /// <summary>The in-process engine's fixed batch; null: the larger of the two batch sizes under CUDA, none on CPU.</summary>
     public int? FixedBatch { get; init; }
 
-    /// <summary>Runs of at most this many rows stay on the calling thread (in process and in the service); 0: every run on the shared pool.</summary>
-    public int InlineMaxRows { get; init; } = EarlyExitEngine.DefaultInlineMaxRows;
+    /// <summary>Runs of at most this many multiply-adds stay on the calling thread (in process and in the service); 0: every run on the shared pool.</summary>
+    public long InlineMaxMultiplyAdds { get; init; } = EarlyExitEngine.DefaultInlineMaxMultiplyAdds;
 
     /// <summary>ONNX Runtime's pool threads spin (in process and in the service).</summary>
     public bool IntraOpSpinning { get; init; }
@@ -56,6 +56,6 @@ public sealed record BenchmarkSettings
         ["Batching:QueueCapacity"] = $"{QueueCapacity}",
         // A log line per request would cost more than some requests.
         ["Logging:LogLevel:Default"] = "Warning",
-        ["Model:InlineMaxRows"] = $"{InlineMaxRows}",
+        ["Model:InlineMaxMultiplyAdds"] = $"{InlineMaxMultiplyAdds}",
     };
 }

@@ -28,12 +28,12 @@ var service = new Option<string>("--service") { Description = "the built ScanSer
 var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "execution provider of the in-process engine (the service is started with cpu)", DefaultValueFactory = _ => ExecutionProviderPreference.Cpu };
 var fixedBatch = new Option<int?>("--fixed-batch") { Description = "the one batch size every graph of the in-process engine runs at, smaller batches padded (default: the larger of --max-batch and --large-batch under CUDA, 0 = off on CPU; as the service's Model:FixedBatchSize)" };
 var spinning = new Option<bool>("--intra-op-spinning") { Description = "let ONNX Runtime's pool threads spin between parallel sections, in the in-process engine and the service (Model:IntraOpSpinning; off by default)" };
-var inlineMaxRows = new Option<int>("--inline-max-rows") { Description = "runs of at most this many rows stay on the calling thread instead of waking ONNX Runtime's pool, in the in-process engine and the service (Model:InlineMaxRows; 0 = off)", DefaultValueFactory = _ => EarlyExitEngine.DefaultInlineMaxRows };
+var inlineMaxMultiplyAdds = new Option<long>("--inline-max-multiply-adds") { Description = "runs of at most this many multiply-adds stay on the calling thread instead of waking ONNX Runtime's pool, in the in-process engine and the service (Model:InlineMaxMultiplyAdds; 0 = off)", DefaultValueFactory = _ => EarlyExitEngine.DefaultInlineMaxMultiplyAdds };
 var featureMemory = new Option<FeatureMemory>("--feature-memory") { Description = "where the in-process engine keeps feature maps between graphs (Auto: device under CUDA, host under CPU)", DefaultValueFactory = _ => FeatureMemory.Auto };
 
 var command = new RootCommand("scan-bench: early exit against full-depth serving, in process and over HTTP and gRPC, on the Fashion-MNIST test set")
 {
-    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory, fixedBatch, spinning, inlineMaxRows,
+    quick, output, limit, seconds, rounds, clients, transports, largeBatch, maxBatch, maxDelay, deepDelay, capacity, bundle, data, service, provider, featureMemory, fixedBatch, spinning, inlineMaxMultiplyAdds,
     // scan-bench overload: its own options (the root's are not recursive), in Overload/.
     OverloadCommand.Create(root, args),
     CalibrateCommand.Create(root),
@@ -67,14 +67,14 @@ command.SetAction(async (r, _) =>
         FeatureMemory = r.GetValue(featureMemory),
         FixedBatch = r.GetValue(fixedBatch),
         IntraOpSpinning = r.GetValue(spinning),
-        InlineMaxRows = r.GetValue(inlineMaxRows),
+        InlineMaxMultiplyAdds = r.GetValue(inlineMaxMultiplyAdds),
         Quick = isQuick,
         Command = "scan-bench " + string.Join(' ', args),
     };
     if (settings.Limit < 1 || settings.Clients.Any(n => n < 1) || settings.LargeBatch < 1)
         throw new ArgumentException("--limit, --clients and --large-batch must be positive");
     if (settings.FixedBatch < 0) throw new ArgumentException("--fixed-batch must be 0 (off) or positive");
-    if (settings.InlineMaxRows < 0) throw new ArgumentException("--inline-max-rows must be 0 (off) or positive");
+    if (settings.InlineMaxMultiplyAdds < 0) throw new ArgumentException("--inline-max-multiply-adds must be 0 (off) or positive");
 
     var report = await new BenchmarkRunner(settings).RunAsync();
     ReportWriter.PrintTables(report);

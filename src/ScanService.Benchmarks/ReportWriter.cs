@@ -52,7 +52,7 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine(F($"Run {r.Started:yyyy-MM-dd HH:mm zzz}, {r.WallSeconds / 60:F1} minutes: `{s.Command}`"));
         md.AppendLine();
-        md.AppendLine(F($"- Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB; {m.Os}; {m.Runtime}; ONNX Runtime {m.OnnxRuntime} ({s.Provider} provider requested, feature memory {s.FeatureMemory}{(s.FixedBatch is { } fixedBatch ? $", fixed batch {fixedBatch}" : "")}{(s.IntraOpSpinning ? ", pool threads spinning" : "")}, {(s.InlineMaxRows > 0 ? $"runs of up to {s.InlineMaxRows} rows on the calling thread" : "every run on the shared pool")})."));
+        md.AppendLine(F($"- Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB; {m.Os}; {m.Runtime}; ONNX Runtime {m.OnnxRuntime} ({s.Provider} provider requested, feature memory {s.FeatureMemory}{(s.FixedBatch is { } fixedBatch ? $", fixed batch {fixedBatch}" : "")}{(s.IntraOpSpinning ? ", pool threads spinning" : "")}, {(s.InlineMaxMultiplyAdds > 0 ? $"runs of up to {s.InlineMaxMultiplyAdds / 1e6:F1} M multiply-adds on the calling thread" : "every run on the shared pool")})."));
         md.AppendLine(F($"- Load average at start {m.LoadAverageAtStart}, at end {m.LoadAverageAtEnd}."));
         md.AppendLine(m.BackgroundTraining.Count == 0
             ? "- No training run (scan-train) was running."

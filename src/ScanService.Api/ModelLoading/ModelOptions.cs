@@ -50,16 +50,16 @@ public sealed class ModelOptions
     public FeatureMemory FeatureMemory { get; set; } = FeatureMemory.Auto;
 
     /// <summary>
-    /// On the CPU provider, runs of at most this many rows stay on the calling thread, in a second session of each graph,
-    /// instead of waking the shared pool's sleeping threads: for a small run the wake-ups cost more than the parallelism
-    /// saves, and early exit is made of small runs (one image per request unbatched; the few survivors past exit 1 under
-    /// the batcher). Default 1: on the 2-core benchmark machine every graph ran one image faster inline, `balanced` at
-    /// batch 1 rose from 2.09x to 2.16-2.23x the monolithic graph and the monolithic graph itself by 10 %; the heads
-    /// stay faster inline up to 2-8 images but the stages only at one (docs/BENCHMARKS.md). 0: off, one session per
-    /// graph. Ignored under CUDA. Answers are the same either way.
+    /// On the CPU provider, a run whose images times its graph's multiply-adds per image (from the manifest) are at most
+    /// this many stays on the calling thread, in a second session of the graph, instead of waking the shared pool's
+    /// sleeping threads: for a small run the wake-ups cost more than the parallelism saves, and early exit is made of
+    /// small runs (one image per request unbatched; the few survivors past exit 1 under the batcher). Default 9
+    /// million: on the 2-core benchmark machine runs up to 8-10 million were faster inline and larger ones on the pool,
+    /// at widths 16 and 64 alike (docs/BENCHMARKS.md, "Inline runs"); machines with more cores may gain from less.
+    /// 0: off, one session per graph. Ignored under CUDA. Answers are the same either way.
     /// </summary>
-    [Range(0, 4096)]
-    public int InlineMaxRows { get; set; } = EarlyExitEngine.DefaultInlineMaxRows;
+    [Range(0, long.MaxValue)]
+    public long InlineMaxMultiplyAdds { get; set; } = EarlyExitEngine.DefaultInlineMaxMultiplyAdds;
 
     /// <summary>Threads of the shared ONNX Runtime pool; 0 for one per core.</summary>
     public int IntraOpThreads { get; set; }

@@ -92,7 +92,7 @@ public sealed class ModelSlot(
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bundle = ModelBundle.Load(path);
-                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory, FixedBatch, _options.InlineMaxRows);
+                var engine = EarlyExitEngine.Create(bundle, Provider, _options.FeatureMemory, FixedBatch, _options.InlineMaxMultiplyAdds);
                 if (_options.CalibrateOnLoad) engine = Calibrate(bundle, engine);
                 if (_options.WarmUpOnLoad ?? Provider.IsCuda) WarmUp(engine);
                 var batcher = _batching.Enabled ? new DynamicBatcher(engine, _batching, _serving, _inference) : null;
@@ -128,7 +128,10 @@ public sealed class ModelSlot(
     }
 
     private static string DescribeInlineRuns(EarlyExitEngine engine) =>
-        engine.InlineMaxRows == 0 ? "every run on the shared pool" : $"runs of up to {engine.InlineMaxRows} rows on the calling thread";
+        engine.InlineMaxMultiplyAdds == 0
+            ? "every run on the shared pool"
+            : FormattableString.Invariant($"runs of up to {engine.InlineMaxMultiplyAdds:N0} multiply-adds on the calling thread (rows: ")
+              + string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}")) + ")";
 
     // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
     private int LargestBatch => _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;
@@ -178,7 +181,7 @@ public sealed class ModelSlot(
         // The engine that measured is not the one that serves: the served one reads the calibrated manifest.
         using (engine)
             calibrated = Calibrator.Calibrate(bundle.Manifest, engine, records, batch, TimeSpan.FromSeconds(_options.CalibrationSeconds), machine);
-        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory, FixedBatch, _options.InlineMaxRows);
+        var served = EarlyExitEngine.Create(bundle.WithManifest(calibrated), Provider!, _options.FeatureMemory, FixedBatch, _options.InlineMaxMultiplyAdds);
         var record = calibrated.Calibration!;
         logger.LogInformation("Calibrated {Name} {Version} on {Provider} at batch {Batch} in {Elapsed:F0} ms: {Points}",
             bundle.Manifest.Model.Name, bundle.Manifest.Model.Version, record.ExecutionProvider, record.BatchSize,

@@ -45,7 +45,8 @@ public static class ModelApi
             Degradation = Summary(degradation),
             ExecutionProvider = new ExecutionProviderSummary(model.Engine.Provider.Name, model.Engine.Provider.Reason, model.Engine.FeatureMemory.ToString(),
                 model.Engine.FixedBatch == 0 ? null : model.Engine.FixedBatch,
-                model.Engine.InlineMaxRows == 0 ? null : model.Engine.InlineMaxRows),
+                model.Engine.InlineMaxMultiplyAdds == 0 ? null : model.Engine.InlineMaxMultiplyAdds,
+                model.Engine.InlineMaxMultiplyAdds == 0 ? null : model.Engine.InlineMaxRows.ToDictionary()),
         });
     }
 

@@ -65,8 +65,9 @@ public sealed record OperatingPointSummary(
 /// <param name="Reason">Why it was chosen.</param>
 /// <param name="FeatureMemory">Where feature maps live between graphs: Device (the provider's memory, bound with IOBinding) or Host (pooled arrays).</param>
 /// <param name="FixedBatchSize">The one batch size every graph runs at (smaller batches padded, larger ones in parts), or null when each runs at the batch it is given (Model:FixedBatchSize).</param>
-/// <param name="InlineMaxRows">Runs of at most this many rows stay on the calling thread instead of waking the shared intra-op pool (Model:InlineMaxRows), or null when every run uses the pool (always under CUDA).</param>
-public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory, int? FixedBatchSize = null, int? InlineMaxRows = null);
+/// <param name="InlineMaxMultiplyAdds">Runs of at most this many multiply-adds stay on the calling thread instead of waking the shared intra-op pool (Model:InlineMaxMultiplyAdds), or null when every run uses the pool (always under CUDA).</param>
+/// <param name="InlineMaxRows">What that allows per graph file: the largest run, in images, that stays on the calling thread (0: none); null with <paramref name="InlineMaxMultiplyAdds"/>.</param>
+public sealed record ExecutionProviderSummary(string Name, string Reason, string FeatureMemory, int? FixedBatchSize = null, long? InlineMaxMultiplyAdds = null, IReadOnlyDictionary<string, int>? InlineMaxRows = null);
 
 /// <summary>Graceful degradation: the controller's configuration and state.</summary>
 /// <param name="Enabled">Whether requests that name no operating point may be served at cheaper points under overload.</param>

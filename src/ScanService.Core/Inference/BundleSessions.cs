@@ -26,21 +26,29 @@ internal sealed class BundleSessions : IDisposable
     public IReadOnlyList<GraphSession> Classifiers { get; }
     public GraphSession Monolithic => _monolithic.Value;
 
-    /// <summary>Runs of at most this many rows stay on the calling thread; 0 when none do (always under CUDA).</summary>
-    public int InlineMaxRows { get; private init; }
+    /// <summary>Runs of at most this many multiply-adds stay on the calling thread; 0 when none do (always under CUDA).</summary>
+    public long InlineMaxMultiplyAdds { get; private init; }
+
+    /// <summary>No run is longer than this in practice; it keeps a tiny graph's row limit a readable number.</summary>
+    internal const int MaxInlineRows = 4096;
+
+    /// <summary>Every graph of the chain, in running order (stage, then its exit's attention and classifier).</summary>
+    public IEnumerable<GraphSession> Chain =>
+        Stages.SelectMany((stage, k) => new[] { stage, Attention[k], Classifiers[k] }).OfType<GraphSession>();
 
     /// <summary>
-    /// Opens every graph. <paramref name="inlineMaxRows"/>: runs of at most that many rows stay on the calling thread
-    /// (CPU provider only; 0 = never).
+    /// Opens every graph. <paramref name="inlineMaxMultiplyAdds"/>: a run of a graph stays on the calling thread when
+    /// its rows times the graph's multiply-adds per image (from the manifest) are at most that many (CPU provider only;
+    /// 0 = never). A graph with no run that small gets no inline session.
     /// </summary>
-    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider, int inlineMaxRows)
+    public static BundleSessions Open(ModelBundle bundle, ExecutionProviderChoice provider, long inlineMaxMultiplyAdds)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(inlineMaxRows);
-        if (provider.IsCuda) inlineMaxRows = 0;
+        ArgumentOutOfRangeException.ThrowIfNegative(inlineMaxMultiplyAdds);
+        if (provider.IsCuda) inlineMaxMultiplyAdds = 0;
         var opened = new List<GraphSession>();
         GraphSession Tracked(GraphSpec graph)
         {
-            var session = OpenChecked(bundle, graph, provider, inlineMaxRows);
+            var session = OpenChecked(bundle, graph, provider, inlineMaxMultiplyAdds);
             opened.Add(session);
             return session;
         }
@@ -51,9 +59,9 @@ internal sealed class BundleSessions : IDisposable
             var attention = m.Exits.Select(e => e.Attention is null ? null : Tracked(e.Attention)).ToArray();
             var classifiers = m.Exits.Select(e => Tracked(e.Classifier)).ToArray();
             return new BundleSessions(stages, attention, classifiers,
-                new Lazy<GraphSession>(() => OpenChecked(bundle, m.Monolithic, provider, inlineMaxRows), LazyThreadSafetyMode.ExecutionAndPublication))
+                new Lazy<GraphSession>(() => OpenChecked(bundle, m.Monolithic, provider, inlineMaxMultiplyAdds), LazyThreadSafetyMode.ExecutionAndPublication))
             {
-                InlineMaxRows = inlineMaxRows,
+                InlineMaxMultiplyAdds = inlineMaxMultiplyAdds,
             };
         }
         catch
@@ -63,8 +71,10 @@ internal sealed class BundleSessions : IDisposable
         }
     }
 
-    private static GraphSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider, int inlineMaxRows)
+    private static GraphSession OpenChecked(ModelBundle bundle, GraphSpec graph, ExecutionProviderChoice provider, long inlineMaxMultiplyAdds)
     {
+        // A graph whose cost the manifest does not give stays on the pool.
+        var inlineMaxRows = graph.MultiplyAdds <= 0 ? 0 : (int)Math.Min(inlineMaxMultiplyAdds / graph.MultiplyAdds, MaxInlineRows);
         var pooled = OpenChecked(graph, () => OnnxSessions.CreateSession(bundle.PathOf(graph), provider));
         if (inlineMaxRows == 0) return new GraphSession(graph.File, pooled, null, 0);
         try

@@ -35,13 +35,20 @@ public sealed class EarlyExitEngine : IDisposable
     public int FixedBatch => Stages.FixedBatch;
 
     /// <summary>
-    /// Runs of at most this many rows stay on the calling thread, in each graph's second session, instead of waking the
-    /// shared intra-op pool; 0 when every run uses the pool (always under CUDA). See <see cref="Create"/>.
+    /// Runs of at most this many multiply-adds stay on the calling thread, in each graph's second session, instead of
+    /// waking the shared intra-op pool; 0 when every run uses the pool (always under CUDA). See <see cref="Create"/>.
     /// </summary>
-    public int InlineMaxRows => _sessions.InlineMaxRows;
+    public long InlineMaxMultiplyAdds => _sessions.InlineMaxMultiplyAdds;
 
-    /// <summary>The default of <see cref="Create"/>'s <c>inlineMaxRows</c>, and the service's: one-row runs inline.</summary>
-    public const int DefaultInlineMaxRows = 1;
+    /// <summary>Per graph of the chain (its file, in running order), the largest run that stays on the calling thread; 0 where none does.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> InlineMaxRows =>
+        _sessions.Chain.Select(g => KeyValuePair.Create(g.File, g.InlineMaxRows)).ToArray();
+
+    /// <summary>
+    /// The default of <see cref="Create"/>'s <c>inlineMaxMultiplyAdds</c>, and the service's: on the 2-core benchmark
+    /// machine runs up to 8-10 million multiply-adds were faster inline, at widths 16 and 64 alike.
+    /// </summary>
+    public const long DefaultInlineMaxMultiplyAdds = 9_000_000;
 
     /// <summary>The stage-level steps, for the dynamic batcher, which composes them across requests.</summary>
     internal StageRunner Stages { get; }
@@ -59,15 +66,15 @@ public sealed class EarlyExitEngine : IDisposable
     /// Opens one session per graph and checks each graph's declared input and output against the manifest.
     /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
     /// keeps them on the device under CUDA and in pooled host arrays under CPU. <paramref name="fixedBatch"/>, when not
-    /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>). On the CPU provider, runs of at most
-    /// <paramref name="inlineMaxRows"/> rows stay on the calling thread, in a second session of each graph (0: one
-    /// session per graph, every run on the shared pool), because the pool's wake-ups cost more than they save on small
-    /// runs; answers do not depend on it.
+    /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>). On the CPU provider, a run whose rows
+    /// times its graph's multiply-adds per image are at most <paramref name="inlineMaxMultiplyAdds"/> stays on the
+    /// calling thread, in a second session of the graph (0: one session per graph, every run on the shared pool),
+    /// because the pool's wake-ups cost more than they save on small runs; answers do not depend on it.
     /// </summary>
-    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0, int inlineMaxRows = DefaultInlineMaxRows)
+    public static EarlyExitEngine Create(ModelBundle bundle, ExecutionProviderChoice provider, FeatureMemory featureMemory = FeatureMemory.Auto, int fixedBatch = 0, long inlineMaxMultiplyAdds = DefaultInlineMaxMultiplyAdds)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fixedBatch);
-        var sessions = BundleSessions.Open(bundle, provider, inlineMaxRows);
+        var sessions = BundleSessions.Open(bundle, provider, inlineMaxMultiplyAdds);
         try
         {
             var deviceStore = FeatureStore.ChooseDevice(bundle.Manifest, provider, featureMemory, fixedBatch, out var reason);

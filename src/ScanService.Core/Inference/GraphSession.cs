@@ -7,9 +7,10 @@ namespace ScanService.Core.Inference;
 /// intra-op pool; on the CPU provider a second, inline session can run it on the calling thread alone. Waking the
 /// pool's sleeping threads for every parallel section costs more than it saves on a small run (one image through a
 /// stage, a few through a head), and early exit is made of small runs: the images past exit 1 reach the deep stages a
-/// few at a time. <see cref="For"/> picks the inline session for runs of at most <see cref="InlineMaxRows"/> rows.
-/// On the 2-core benchmark machine one image runs faster inline through every graph (the monolithic one included);
-/// the attention and classifier graphs stay faster inline up to 2-8 images, the stages only at one.
+/// few at a time. <see cref="For"/> picks the inline session for runs of at most <see cref="InlineMaxRows"/> rows,
+/// which the engine derives from a budget of multiply-adds per run: on the 2-core benchmark machine runs of up to about
+/// 8-10 million multiply-adds were faster inline and larger ones on the pool, at widths 16 and 64 alike
+/// (docs/BENCHMARKS.md, "Inline runs").
 /// Both sessions compute every output element the same way, so answers do not depend on which one ran.
 /// </summary>
 internal sealed class GraphSession : IDisposable

@@ -108,7 +108,7 @@ internal sealed class StageRunner : IDisposable
         using var binding = session.CreateIoBinding();
         binding.BindInput(graph.Input.Name, inputValue);
         binding.BindOutput(graph.Output.Name, outputValue);
-        Execute(session, binding, runOptions, count, stageGraph.RunsInline(count));
+        Execute(stageGraph, session, binding, runOptions, count);
     }
 
     private IEnumerable<(int Start, int Rows)> Parts(int count) => Parts(count, FixedBatch);
@@ -189,17 +189,17 @@ internal sealed class StageRunner : IDisposable
         if (_sessions.Attention[exit] is not { } attentionGraph)
         {
             classifier.BindInput(spec.Classifier.Input.Name, featureValue);
-            Execute(classifierSession, classifier, runOptions, count, classifierGraph.RunsInline(count));
+            Execute(classifierGraph, classifierSession, classifier, runOptions, count);
             return;
         }
         var attention = attentionGraph.For(count);
         using var attentionBinding = attention.CreateIoBinding();
         attentionBinding.BindInput(spec.Attention!.Input.Name, featureValue);
         attentionBinding.BindOutputToDevice(spec.Attention.Output.Name, _store.OutputLocation);
-        Execute(attention, attentionBinding, runOptions, count, attentionGraph.RunsInline(count));
+        Execute(attentionGraph, attention, attentionBinding, runOptions, count);
         using var attended = attentionBinding.GetOutputValues();
         classifier.BindInput(spec.Classifier.Input.Name, attended[0]);
-        Execute(classifierSession, classifier, runOptions, count, classifierGraph.RunsInline(count));
+        Execute(classifierGraph, classifierSession, classifier, runOptions, count);
     }
 
     /// <summary>A block of the store holding the rows of <paramref name="features"/> (stage <paramref name="stage"/>'s output) at <paramref name="survivors"/>.</summary>
@@ -224,17 +224,17 @@ internal sealed class StageRunner : IDisposable
     /// was written by an earlier run, which waited for its stream before returning, a host input is copied when it is
     /// bound, and this run waits for its own stream before it returns.
     /// </summary>
-    private void Execute(InferenceSession session, OrtIoBinding binding, RunOptions runOptions, int rows, bool inline)
+    private void Execute(GraphSession graph, InferenceSession session, OrtIoBinding binding, RunOptions runOptions, int rows)
     {
         session.RunWithBinding(runOptions, binding);
-        GraphRan?.Invoke(rows, inline);
+        GraphRan?.Invoke(graph.File, rows, graph.RunsInline(rows));
     }
 
     /// <summary>
-    /// Rows every stage, attention or classifier graph was bound to, and whether it ran on the calling thread, run by
-    /// run: for tests of the fixed batch and of inline runs.
+    /// Every stage, attention or classifier run: the graph's file, the rows it was bound to and whether it ran on the
+    /// calling thread. For tests of the fixed batch and of inline runs.
     /// </summary>
-    internal event Action<int, bool>? GraphRan;
+    internal event Action<string, int, bool>? GraphRan;
 
     internal static long[] WithBatch(IReadOnlyList<long> shape, int count)
     {

@@ -13,9 +13,9 @@ public sealed class FeatureMemoryTests : IDisposable
     // What CUDA runs by default: device memory and one fixed batch (here smaller than the batcher's, so batches also run in parts).
     private readonly ScanApiFactory _fixed = new ScanApiFactory().With("Model:FeatureMemory", "Device").With("Model:FixedBatchSize", "3");
 
-    // Every run on the shared pool, and runs of up to 4 images inline (the default is 1).
-    private readonly ScanApiFactory _pooled = new ScanApiFactory().With("Model:InlineMaxRows", "0");
-    private readonly ScanApiFactory _inline = new ScanApiFactory().With("Model:InlineMaxRows", "4");
+    // Every run on the shared pool, and a budget of four images through the costliest stage (the default is about one).
+    private readonly ScanApiFactory _pooled = new ScanApiFactory().With("Model:InlineMaxMultiplyAdds", "0");
+    private readonly ScanApiFactory _inline = new ScanApiFactory().With("Model:InlineMaxMultiplyAdds", "40000000");
 
     public void Dispose()
     {
@@ -27,22 +27,29 @@ public sealed class FeatureMemoryTests : IDisposable
     }
 
     [Fact]
-    public async Task The_inline_run_limit_is_reported_and_gives_the_pooled_answers_for_every_option()
+    public async Task The_inline_budget_is_reported_with_each_graphs_row_limit_and_gives_the_pooled_answers_for_every_option()
     {
         using var pooled = _pooled.CreateClient();
         using var host = _host.CreateClient();
         using var inline = _inline.CreateClient();
-        Assert.Null(await InlineLimit(pooled));
-        Assert.Equal(1, await InlineLimit(host));
-        Assert.Equal(4, await InlineLimit(inline));
+        Assert.Null(await InlineRows(pooled));
+        var byDefault = await InlineRows(host);
+        var larger = await InlineRows(inline);
+        // One entry per stage, attention module and classifier of the committed bundle (4 + 3 + 4).
+        Assert.Equal(11, byDefault!.Count);
+        Assert.Equal(1, byDefault["stage4.onnx"]);
+        Assert.Equal(40_000_000 / 8_388_608, larger!["stage4.onnx"]);
+        Assert.All(byDefault, g => Assert.True(larger[g.Key] >= g.Value));
         await AssertSameAnswers(pooled, host);
         await AssertSameAnswers(pooled, inline);
     }
 
-    private static async Task<int?> InlineLimit(HttpClient client)
+    private static async Task<Dictionary<string, int>?> InlineRows(HttpClient client)
     {
         var provider = (await OkJsonAsync<JsonElement>(await client.GetAsync("/v1/model"))).GetProperty("executionProvider");
-        return provider.TryGetProperty("inlineMaxRows", out var rows) && rows.ValueKind == JsonValueKind.Number ? rows.GetInt32() : null;
+        if (!provider.TryGetProperty("inlineMaxMultiplyAdds", out var budget) || budget.ValueKind == JsonValueKind.Null) return null;
+        Assert.True(budget.GetInt64() > 0);
+        return provider.GetProperty("inlineMaxRows").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class FixedBatchTests : IDisposable
     {
         var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, memory, fixedBatch);
         var bound = new ConcurrentBag<int>();
-        engine.Stages.GraphRan += (rows, _) => bound.Add(rows);
+        engine.Stages.GraphRan += (_, rows, _) => bound.Add(rows);
         return (engine, bound);
     }
 

@@ -6,54 +6,68 @@ using static ScanService.Core.Tests.Inference.EnginePlans;
 namespace ScanService.Core.Tests.Inference;
 
 /// <summary>
-/// Inline runs (CPU): runs of at most a graph's limit use its second session, which stays on the calling thread, larger
-/// runs the pooled one; every answer is the one the engine gives with every run on the pool, alone, through compaction
-/// and through the batcher.
+/// Inline runs (CPU): a run whose rows times its graph's multiply-adds fit the budget uses the graph's second session,
+/// which stays on the calling thread, a larger run the pooled one; every answer is the one the engine gives with every
+/// run on the pool, alone, through compaction and through the batcher.
 /// </summary>
 public sealed class InlineRunsTests : IDisposable
 {
     private const int Samples = 40;
-    private const int Limit = 3;
     private static readonly ExecutionProviderChoice Cpu = OnnxSessions.ChooseProvider(ExecutionProviderPreference.Cpu);
-    private readonly EarlyExitEngine _pooled = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxRows: 0);
+    private readonly EarlyExitEngine _pooled = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxMultiplyAdds: 0);
     private readonly float[] _input;
+    private readonly Dictionary<string, long> _multiplyAdds;
+    // Three images through the costliest stage: stages run inline up to 3-4 images, heads up to 15-60.
+    private readonly long _budget;
 
-    public InlineRunsTests() => _input = TestImages.Normalised(_pooled.Manifest.Input, Samples);
+    public InlineRunsTests()
+    {
+        _input = TestImages.Normalised(_pooled.Manifest.Input, Samples);
+        var m = _pooled.Manifest;
+        _multiplyAdds = m.Stages.Select(s => s.Graph)
+            .Concat(m.Exits.Select(e => e.Classifier))
+            .Concat(m.Exits.Where(e => e.Attention is not null).Select(e => e.Attention!))
+            .ToDictionary(g => g.File, g => g.MultiplyAdds);
+        _budget = 3 * m.Stages.Max(s => s.Graph.MultiplyAdds);
+    }
 
     public void Dispose() => _pooled.Dispose();
 
-    [Fact]
-    public void One_row_runs_inline_by_default_and_with_the_option_off_every_run_uses_the_pool()
+    private (EarlyExitEngine Engine, ConcurrentBag<(string File, int Rows, bool Inline)> Runs) Recorded(FeatureMemory memory, long budget)
     {
-        Assert.Equal(0, _pooled.InlineMaxRows);
+        var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, memory, inlineMaxMultiplyAdds: budget);
+        var runs = new ConcurrentBag<(string, int, bool)>();
+        engine.Stages.GraphRan += (file, rows, inline) => runs.Add((file, rows, inline));
+        return (engine, runs);
+    }
+
+    [Fact]
+    public void Each_graphs_row_limit_is_the_budget_over_its_multiply_adds_and_off_means_none()
+    {
+        Assert.Equal(0, _pooled.InlineMaxMultiplyAdds);
+        Assert.All(_pooled.InlineMaxRows, g => Assert.Equal(0, g.Value));
         using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu);
-        Assert.Equal(EarlyExitEngine.DefaultInlineMaxRows, engine.InlineMaxRows);
-        var runs = new ConcurrentBag<(int Rows, bool Inline)>();
-        engine.Stages.GraphRan += (rows, inline) => runs.Add((rows, inline));
-        var ensemble = engine.Resolve(new InferenceOptions { Ensemble = true });
-        engine.Run(_input, 1, ensemble);
-        engine.Run(_input, 2, ensemble);
-        // Four stages, three attention modules and four classifiers at each of the two sizes.
-        Assert.Equal(22, runs.Count);
-        Assert.All(runs, run => Assert.Equal(run.Rows == 1, run.Inline));
+        Assert.Equal(EarlyExitEngine.DefaultInlineMaxMultiplyAdds, engine.InlineMaxMultiplyAdds);
+        Assert.Equal(_multiplyAdds.Keys.Order(), engine.InlineMaxRows.Select(g => g.Key).Order());
+        Assert.All(engine.InlineMaxRows, g => Assert.Equal(Math.Min(EarlyExitEngine.DefaultInlineMaxMultiplyAdds / _multiplyAdds[g.Key], 4096), g.Value));
+        // The committed model: one image through a stage fits the default budget, two do not.
+        Assert.All(engine.InlineMaxRows.Where(g => g.Key.StartsWith("stage", StringComparison.Ordinal)), g => Assert.Equal(1, g.Value));
     }
 
     [Theory]
     [InlineData(FeatureMemory.Host)]
     [InlineData(FeatureMemory.Device)]
-    public void Runs_up_to_the_limit_stay_inline_larger_ones_use_the_pool_and_every_answer_is_the_pooled_one(FeatureMemory memory)
+    public void Runs_within_the_budget_stay_inline_larger_ones_use_the_pool_and_every_answer_is_the_pooled_one(FeatureMemory memory)
     {
-        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, memory, inlineMaxRows: Limit);
-        var runs = new ConcurrentBag<(int Rows, bool Inline)>();
-        engine.Stages.GraphRan += (rows, inline) => runs.Add((rows, inline));
-        Assert.Equal(Limit, engine.InlineMaxRows);
+        var (engine, runs) = Recorded(memory, _budget);
+        using var _ = engine;
         var plans = new[]
         {
             MedianThresholds(_pooled, _input, Samples),
             _pooled.Resolve(new InferenceOptions { Ensemble = true }),
             _pooled.Resolve(new InferenceOptions { FullDepth = true }),
         };
-        foreach (var count in new[] { 1, Limit, Limit + 1, Samples })
+        foreach (var count in new[] { 1, 3, 5, Samples })
             foreach (var plan in plans)
             {
                 var pixels = _input.AsSpan((Samples - count) * engine.SampleSize, count * engine.SampleSize).ToArray();
@@ -62,16 +76,17 @@ public sealed class InlineRunsTests : IDisposable
                 for (var i = 0; i < count; i++) AssertSame(expected[i], actual[i]);
             }
 
-        Assert.All(runs, run => Assert.Equal(run.Rows <= Limit, run.Inline));
-        Assert.Contains(runs, run => run.Inline);
-        Assert.Contains(runs, run => !run.Inline);
+        Assert.All(runs, run => Assert.Equal(run.Rows * _multiplyAdds[run.File] <= _budget, run.Inline));
+        Assert.Contains(runs, run => run.Inline && run.File.StartsWith("stage", StringComparison.Ordinal));
+        Assert.Contains(runs, run => !run.Inline && run.File.StartsWith("stage", StringComparison.Ordinal));
+        Assert.Contains(runs, run => run.Inline && run.Rows > 3);
     }
 
     [Fact]
-    public void The_monolithic_graph_runs_inline_up_to_the_limit_with_the_same_answers()
+    public void The_monolithic_graph_runs_inline_within_the_budget_with_the_same_answers()
     {
-        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxRows: Limit);
-        foreach (var count in new[] { 1, Limit, Samples })
+        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxMultiplyAdds: 2 * _pooled.Manifest.FullDepthMultiplyAdds);
+        foreach (var count in new[] { 1, 2, Samples })
         {
             var pixels = _input.AsSpan(0, count * engine.SampleSize).ToArray();
             var expected = _pooled.RunMonolithic(pixels, count);
@@ -83,9 +98,8 @@ public sealed class InlineRunsTests : IDisposable
     [Fact]
     public async Task The_batcher_over_inline_runs_gives_each_sample_its_answer_alone()
     {
-        using var engine = EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, FeatureMemory.Host, inlineMaxRows: Limit);
-        var runs = new ConcurrentBag<bool>();
-        engine.Stages.GraphRan += (_, inline) => runs.Add(inline);
+        var (engine, runs) = Recorded(FeatureMemory.Host, _budget);
+        using var _ = engine;
         var plans = new[] { MedianThresholds(_pooled, _input, Samples), _pooled.Resolve(new InferenceOptions { Ensemble = true }) };
         var random = new Random(5);
         var work = Enumerable.Range(0, 100).Select(_ => (Image: random.Next(Samples), Plan: plans[random.Next(plans.Length)])).ToArray();
@@ -95,12 +109,13 @@ public sealed class InlineRunsTests : IDisposable
             var answers = await Task.WhenAll(work.Select(w => Task.Run(() => batcher.ClassifyAsync(Row(w.Image), 1, w.Plan))));
             for (var r = 0; r < work.Length; r++) AssertSame(_pooled.Run(Row(work[r].Image), 1, work[r].Plan)[0], answers[r][0]);
         }
-        Assert.Contains(true, runs);
+        Assert.Contains(runs, run => run.Inline);
+        Assert.All(runs, run => Assert.Equal(run.Rows * _multiplyAdds[run.File] <= _budget, run.Inline));
     }
 
     [Fact]
-    public void A_negative_limit_is_refused()
+    public void A_negative_budget_is_refused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, inlineMaxRows: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EarlyExitEngine.Create(CommittedBundle.Load(), Cpu, inlineMaxMultiplyAdds: -1));
     }
 }
