@@ -5,8 +5,8 @@ namespace ScanService.Core.Inference;
 
 /// <summary>
 /// The sessions of every graph of a bundle (<see cref="GraphSession"/>: pooled, and on CPU inline for small runs), each
-/// checked on opening against what the manifest says its input and output are, so that graphs that do not chain are refused at load and not at the first request. The monolithic graph (the benchmark's baseline) opens
-/// on first use.
+/// checked on opening against what the manifest says its input and output are, so that graphs that do not chain are
+/// refused at load and not at the first request. The monolithic graph (the benchmark's baseline) opens on first use.
 /// </summary>
 internal sealed class BundleSessions : IDisposable
 {

@@ -63,7 +63,7 @@ public sealed class EarlyExitEngine : IDisposable
     }
 
     /// <summary>
-    /// Opens one session per graph and checks each graph's declared input and output against the manifest.
+    /// Opens the sessions of every graph and checks each graph's declared input and output against the manifest.
     /// <paramref name="featureMemory"/> says where feature maps live between graphs; <see cref="FeatureMemory.Auto"/>
     /// keeps them on the device under CUDA and in pooled host arrays under CPU. <paramref name="fixedBatch"/>, when not
     /// 0, is the one batch size every graph runs at (see <see cref="FixedBatch"/>). On the CPU provider, a run whose rows

@@ -11,7 +11,8 @@ namespace ScanService.Core.Inference;
 /// which the engine derives from a budget of multiply-adds per run: on the 2-core benchmark machine runs of up to about
 /// 8-10 million multiply-adds were faster inline and larger ones on the pool, at widths 16 and 64 alike
 /// (docs/BENCHMARKS.md, "Inline runs").
-/// Both sessions compute every output element the same way, so answers do not depend on which one ran.
+/// Both sessions run the same optimised graph with the same kernels, so answers do not depend on which one ran (the
+/// tests compare every request option, within 1e-6).
 /// </summary>
 internal sealed class GraphSession : IDisposable
 {
