@@ -40,7 +40,7 @@ public sealed class BenchmarkRunner(BenchmarkSettings settings)
         var manifest = engine.Manifest;
         var pixels = testSet.Normalised(manifest.Input);
         List<ServingMode> modes = [ServingMode.Monolithic, ServingMode.ChainedFullDepth, .. manifest.OperatingPoints.Select(p => ServingMode.EarlyExit(p.Name))];
-        Console.WriteLine($"{manifest.Model.Name} {manifest.Model.Version} on {engine.Provider.Name}, features in {engine.FeatureMemory} memory{(engine.FixedBatch > 0 ? $", every graph at a fixed batch of {engine.FixedBatch}" : "")}{(engine.InlineMaxMultiplyAdds > 0 ? $", inline runs up to {engine.InlineMaxMultiplyAdds / 1e6:F1} M multiply-adds (rows: {string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}"))})" : ", every run on the pool")}; {testSet.Count} test images; {machine.Cores} cores, load average {machine.LoadAverageAtStart}"
+        Console.WriteLine($"{manifest.Model.Name} {manifest.Model.Version} on {engine.Provider.Name}, features in {engine.FeatureMemory} memory{(engine.FixedBatch > 0 ? $", every graph at a fixed batch of {engine.FixedBatch}" : "")}, {engine.DescribeInlineRuns()}; {testSet.Count} test images; {machine.Cores} cores, load average {machine.LoadAverageAtStart}"
             + (machine.BackgroundTraining.Count > 0 ? $"; {machine.BackgroundTraining.Count} training run(s) in the background" : ""));
 
         Console.WriteLine("Reference pass: every mode through the engine at batch 256 (accuracy, cost, the answers every front end must give)");

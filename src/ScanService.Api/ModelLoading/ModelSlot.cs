@@ -101,7 +101,7 @@ public sealed class ModelSlot(
                     model.Name, model.Version, bundle.Directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                     engine.ExitCount, engine.FeatureMemory, engine.FeatureMemoryReason,
                     engine.FixedBatch == 0 ? "graphs run at each batch's size" : $"every graph at a fixed batch of {engine.FixedBatch}",
-                    DescribeInlineRuns(engine), string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
+                    engine.DescribeInlineRuns(), string.Join(", ", bundle.Manifest.OperatingPoints.Select(p => p.Name)), bundle.Manifest.DefaultOperatingPoint ?? "full depth");
                 if (batcher is not null)
                     logger.LogInformation("Dynamic batching for {Model} {Version}: batches of up to {MaxBatchSize}, at most {MaxDelay} ms of waiting, {Capacity} samples queued at most",
                         model.Name, model.Version, _batching.MaxBatchSize, _batching.MaxDelayMilliseconds, _batching.QueueCapacity);
@@ -126,12 +126,6 @@ public sealed class ModelSlot(
             return new ReloadResult(true, model.Name, model.Version, null);
         }
     }
-
-    private static string DescribeInlineRuns(EarlyExitEngine engine) =>
-        engine.InlineMaxMultiplyAdds == 0
-            ? "every run on the shared pool"
-            : FormattableString.Invariant($"runs of up to {engine.InlineMaxMultiplyAdds:N0} multiply-adds on the calling thread (rows: ")
-              + string.Join(", ", engine.InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}")) + ")";
 
     // The batcher never runs more rows than its largest batch; without it a request's images run as one batch.
     private int LargestBatch => _batching.Enabled ? _batching.MaxBatchSize : _limits.MaxBatchImages;

@@ -44,6 +44,13 @@ public sealed class EarlyExitEngine : IDisposable
     public IReadOnlyList<KeyValuePair<string, int>> InlineMaxRows =>
         _sessions.Chain.Select(g => KeyValuePair.Create(g.File, g.InlineMaxRows)).ToArray();
 
+    /// <summary>Where runs go, for a log line: the budget and each graph's row limit, or that every run uses the pool.</summary>
+    public string DescribeInlineRuns() =>
+        InlineMaxMultiplyAdds == 0
+            ? "every run on the shared pool"
+            : FormattableString.Invariant($"runs of up to {InlineMaxMultiplyAdds:N0} multiply-adds on the calling thread (rows: ")
+              + string.Join(", ", InlineMaxRows.Select(g => $"{Path.GetFileNameWithoutExtension(g.Key)} {g.Value}")) + ")";
+
     /// <summary>
     /// The default of <see cref="Create"/>'s <c>inlineMaxMultiplyAdds</c>, and the service's: on the 2-core benchmark
     /// machine runs up to 8-10 million multiply-adds were faster inline, at widths 16 and 64 alike.
